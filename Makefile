@@ -1,0 +1,58 @@
+# connectd — the two commands (make run, make test) and a few helpers around Meson.
+# Every target installs the Debian packages it needs first (scripts/install-deps.sh).
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+PY         ?= /usr/bin/python3
+LISTEN     ?= 127.0.0.1:8080
+DB         ?= sqlite:var/connectd.db
+
+export ASAN_OPTIONS  ?= detect_leaks=1:abort_on_error=1:strict_string_checks=1
+export UBSAN_OPTIONS ?= halt_on_error=1:print_stacktrace=1
+export LSAN_OPTIONS  ?= suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
+
+.PHONY: all build run test unit api asan bench deps-run deps-test deps-bench clean
+
+all: build
+
+deps-run:
+	@scripts/install-deps.sh run
+deps-test:
+	@scripts/install-deps.sh test
+deps-bench:
+	@scripts/install-deps.sh bench
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=debugoptimized
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+
+build: deps-run $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+# Start a server with demo data and the developer sandbox on $(LISTEN).
+run: build
+	./$(BUILD)/connectd serve --listen $(LISTEN) --db $(DB) --demo --sandbox
+
+# Every suite: unit tests, API tests on SQLite and PostgreSQL, then all of it again on the
+# ASan+UBSan build.
+test: deps-test $(BUILD)/build.ninja $(ASAN_BUILD)/build.ninja
+	ninja -C $(BUILD)
+	ninja -C $(ASAN_BUILD)
+	$(MAKE) --no-print-directory unit api BIN=$(BUILD)
+	$(MAKE) --no-print-directory unit api BIN=$(ASAN_BUILD)
+
+unit:
+	meson test -C $(BIN) --print-errorlogs
+
+api:
+	CONNECTD_BIN=$(CURDIR)/$(BIN)/connectd CONNECTD_TEST_DB=sqlite $(PY) -m pytest -q tests/api
+	CONNECTD_BIN=$(CURDIR)/$(BIN)/connectd CONNECTD_TEST_DB=postgresql \
+	  CONNECTD_TEST_PG_URL=$$(scripts/pg-test.sh) $(PY) -m pytest -q tests/api
+
+bench: deps-bench build
+	bench/run.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,20 @@
+/* api.h — the route tables each area file exports; routes.c joins them into the router.
+ * An area adds its table here and in routes.c, and nothing else outside its own files. */
+#ifndef CONNECTD_API_H
+#define CONNECTD_API_H
+
+#include <stddef.h>
+
+#include "router.h"
+
+struct route_table {
+    const struct route *routes;
+    size_t count;
+};
+
+#define ROUTE_TABLE(arr) ((struct route_table){(arr), sizeof(arr) / sizeof((arr)[0])})
+
+struct route_table ops_routes(void);     /* api/ops.c: /healthz, /readyz, /metrics */
+struct route_table sandbox_routes(void); /* api/sandbox.c: /sandbox/... (only with --sandbox) */
+
+#endif

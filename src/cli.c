@@ -1,0 +1,535 @@
+/* cli.c — connectd's commands and their flags.
+ * Settings shared with the config file and environment go through config.c (one table);
+ * command-only flags (client add's --id, --grants ...) are declared per command here. Exit
+ * codes: 0 success, 1 runtime failure (database, socket), 2 usage error. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "codec/date.h"
+#include "config.h"
+#include "http/server.h"
+#include "routes.h"
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/crypto.h"
+#include "util/log.h"
+
+#define EXIT_USAGE 2
+
+/* A command-only flag; values land in cmd_args. */
+struct cmd_flag {
+    const char *name;
+    const char *arg;
+    bool repeat;
+    const char *help;
+};
+
+#define MAX_VALUES 16
+
+struct cmd_args {
+    const char *values[8][MAX_VALUES]; /* per flag index */
+    size_t counts[8];
+};
+
+struct command {
+    const char *name;
+    const char *summary;
+    unsigned groups; /* which config settings apply */
+    const struct cmd_flag *flags;
+    int (*run)(struct config *cfg, struct cmd_args *args);
+};
+
+/* ---- usage ----------------------------------------------------------------------------- */
+
+static void print_option(const char *name, const char *arg, const char *help)
+{
+    char left[64];
+    snprintf(left, sizeof left, "--%s%s%s", name, arg ? " " : "", arg ? arg : "");
+    printf("  %-28s %s\n", left, help);
+}
+
+static void print_command_help(const char *prog, const struct command *c)
+{
+    printf("usage: %s %s [options]\n\n%s\n\noptions:\n", prog, c->name, c->summary);
+    for (const struct cmd_flag *f = c->flags; f && f->name; f++)
+        print_option(f->name, f->arg, f->help);
+    for (const struct config_option *o = CONFIG_OPTIONS; o->name; o++)
+        if (o->groups & c->groups)
+            print_option(o->name, o->arg, o->help);
+    print_option("help", NULL, "show this help");
+    printf("\nEvery setting can also come from the environment (CONNECTD_<NAME>, e.g. CONNECTD_DB)\n"
+           "or a config file (--config FILE, lines of 'name = value'). Flags win over the\n"
+           "environment, which wins over the file.\n");
+}
+
+/* ---- argument parsing ------------------------------------------------------------------ */
+
+static int flag_index(const struct cmd_flag *flags, const char *name)
+{
+    for (int i = 0; flags && flags[i].name; i++)
+        if (!strcmp(flags[i].name, name))
+            return i;
+    return -1;
+}
+
+/* Splits "--name=value" / "--name value" / "--bool". Returns the number of argv items used,
+ * 0 on error (message printed). */
+static int take_flag(int argc, char **argv, int i, bool wants_arg, const char **name, char namebuf[64],
+                     const char **value)
+{
+    const char *a = argv[i] + 2;
+    const char *eq = strchr(a, '=');
+    if (eq) {
+        snprintf(namebuf, 64, "%.*s", (int)(eq - a), a);
+        *name = namebuf;
+        *value = eq + 1;
+        return 1;
+    }
+    *name = a;
+    if (!wants_arg) {
+        *value = "true";
+        return 1;
+    }
+    if (i + 1 >= argc) {
+        fprintf(stderr, "connectd: --%s needs a value\n", a);
+        return 0;
+    }
+    *value = argv[i + 1];
+    return 2;
+}
+
+/* Pass 1 finds --config so the file can be applied before environment and flags. */
+static const char *find_config_flag(int argc, char **argv)
+{
+    const char *path = getenv("CONNECTD_CONFIG");
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            path = argv[i + 1];
+        else if (!strncmp(argv[i], "--config=", 9))
+            path = argv[i] + 9;
+    }
+    return path;
+}
+
+static int parse_args(const char *prog, const struct command *c, int argc, char **argv, struct config *cfg,
+                      struct cmd_args *args)
+{
+    char err[1024];
+    config_defaults(cfg);
+    memset(args, 0, sizeof *args);
+    const char *file = find_config_flag(argc, argv);
+    if (file && !config_load_file(cfg, file, err, sizeof err)) {
+        fprintf(stderr, "connectd: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (!config_load_env(cfg, c->groups, err, sizeof err)) {
+        fprintf(stderr, "connectd: %s\n", err);
+        return EXIT_USAGE;
+    }
+    for (int i = 0; i < argc;) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            print_command_help(prog, c);
+            return -1;
+        }
+        if (strncmp(argv[i], "--", 2) != 0) {
+            fprintf(stderr, "connectd %s: unexpected argument '%s' (see --help)\n", c->name, argv[i]);
+            return EXIT_USAGE;
+        }
+        char namebuf[64];
+        const char *bare = argv[i] + 2, *name, *value;
+        size_t blen = strcspn(bare, "=");
+        snprintf(namebuf, sizeof namebuf, "%.*s", (int)blen, bare);
+        int fi = flag_index(c->flags, namebuf);
+        const struct config_option *o = fi < 0 ? config_option_find(namebuf, c->groups) : NULL;
+        if (fi < 0 && o == NULL) {
+            fprintf(stderr, "connectd %s: unknown option --%s (see --help)\n", c->name, namebuf);
+            return EXIT_USAGE;
+        }
+        bool wants_arg = fi >= 0 ? c->flags[fi].arg != NULL : o->arg != NULL;
+        int used = take_flag(argc, argv, i, wants_arg, &name, namebuf, &value);
+        if (used == 0)
+            return EXIT_USAGE;
+        i += used;
+        if (fi >= 0) {
+            if (args->counts[fi] > 0 && !c->flags[fi].repeat) {
+                fprintf(stderr, "connectd %s: --%s given twice\n", c->name, c->flags[fi].name);
+                return EXIT_USAGE;
+            }
+            if (args->counts[fi] == MAX_VALUES) {
+                fprintf(stderr, "connectd %s: too many --%s\n", c->name, c->flags[fi].name);
+                return EXIT_USAGE;
+            }
+            args->values[fi][args->counts[fi]++] = value;
+        } else if (!config_set(cfg, o->name, value, err, sizeof err)) {
+            fprintf(stderr, "connectd: %s\n", err);
+            return EXIT_USAGE;
+        }
+    }
+    if (!strcmp(cfg->log_level, "debug"))
+        log_set_level(LOG_DEBUG);
+    else if (!strcmp(cfg->log_level, "warn"))
+        log_set_level(LOG_WARN);
+    else if (!strcmp(cfg->log_level, "error"))
+        log_set_level(LOG_ERROR);
+    return 0;
+}
+
+static const char *arg1(const struct cmd_args *a, int i)
+{
+    return a->counts[i] ? a->values[i][0] : NULL;
+}
+
+/* ---- database helpers ------------------------------------------------------------------ */
+
+/* For sqlite:PATH, creates PATH's directory (like mkdir -p) so a fresh checkout just works. */
+static void make_sqlite_dir(const char *url)
+{
+    if (strncmp(url, "sqlite:", 7) || !strcmp(url + 7, ":memory:"))
+        return;
+    char path[1024];
+    snprintf(path, sizeof path, "%s", url + 7);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        mkdir(path, 0750);
+        *p = '/';
+    }
+}
+
+static struct db *open_migrated(const struct config *cfg)
+{
+    char err[512];
+    make_sqlite_dir(cfg->db_url);
+    struct db *db = db_open(cfg->db_url, err, sizeof err);
+    if (db == NULL) {
+        fprintf(stderr, "connectd: cannot open database: %s\n", err);
+        return NULL;
+    }
+    if (!store_migrate(db, err, sizeof err)) {
+        fprintf(stderr, "connectd: migration failed: %s\n", err);
+        db_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+/* ---- serve ----------------------------------------------------------------------------- */
+
+static void print_demo_banner(const struct config *cfg, const char *secret)
+{
+    printf("\nDemo data loaded. A client allowed client_credentials:\n"
+           "  client_id:     %s\n"
+           "  client_secret: %s\n"
+           "(shown once; only its hash is stored)\n\n"
+           "Get a token:\n"
+           "  curl -s -u '%s:%s' -d grant_type=client_credentials http://%s:%u/user/oauth/token\n\n",
+           DEMO_CLIENT_ID, secret, DEMO_CLIENT_ID, secret, cfg->listen_host, cfg->listen_port);
+    fflush(stdout);
+}
+
+static bool load_demo(struct db *db, const struct config *cfg)
+{
+    char secret[128];
+    bool loaded = false;
+    if (store_demo_load(db, &loaded, secret, sizeof secret) != DB_OK) {
+        fprintf(stderr, "connectd: loading demo data failed\n");
+        return false;
+    }
+    if (loaded)
+        print_demo_banner(cfg, secret);
+    else
+        printf("Demo data already present (client %s; its secret was printed when it was created).\n",
+               DEMO_CLIENT_ID);
+    fflush(stdout);
+    return true;
+}
+
+static int cmd_serve(struct config *cfg, struct cmd_args *args)
+{
+    (void)args;
+    if (!date_set_timezone(cfg->timezone)) {
+        fprintf(stderr, "connectd: timezone: unknown zone '%s'\n", cfg->timezone);
+        return EXIT_USAGE;
+    }
+    struct db *db = open_migrated(cfg);
+    if (db == NULL)
+        return 1;
+    bool ok = !cfg->demo || load_demo(db, cfg);
+    db_close(db);
+    if (!ok)
+        return 1;
+    struct router *router = routes_build(cfg);
+    if (router == NULL)
+        return 1;
+    int rc = server_run(cfg, router);
+    router_free(router);
+    return rc;
+}
+
+/* ---- migrate --------------------------------------------------------------------------- */
+
+static int cmd_migrate(struct config *cfg, struct cmd_args *args)
+{
+    (void)args;
+    struct db *db = open_migrated(cfg);
+    if (db == NULL)
+        return 1;
+    printf("database at schema version %d\n", store_schema_version(db));
+    db_close(db);
+    return 0;
+}
+
+/* ---- client ---------------------------------------------------------------------------- */
+
+static const char *const GRANTS[] = {"client_credentials", "authorization_code", "refresh_token", "extid_code"};
+#define EXTID_GRANT_URI "https://connectid.no/oauth2/grant_type/extid_code"
+
+/* "client_credentials, extid_code" -> canonical comma list; false with a message. */
+static bool canonical_grants(const char *list, struct buf *out)
+{
+    char *copy = xstrdup(list), *save = NULL;
+    bool ok = true;
+    for (char *g = strtok_r(copy, ", ", &save); g && ok; g = strtok_r(NULL, ", ", &save)) {
+        if (!strcmp(g, EXTID_GRANT_URI))
+            g = "extid_code";
+        size_t i = 0;
+        while (i < sizeof GRANTS / sizeof GRANTS[0] && strcmp(GRANTS[i], g))
+            i++;
+        if (i == sizeof GRANTS / sizeof GRANTS[0]) {
+            fprintf(stderr, "connectd client add: --grants: unknown grant '%s' (one or more of client_credentials, "
+                            "authorization_code, refresh_token, extid_code)\n", g);
+            ok = false;
+        } else if (!strstr(out->data ? out->data : "", GRANTS[i])) {
+            if (out->len)
+                buf_putc(out, ',');
+            buf_puts(out, GRANTS[i]);
+        }
+    }
+    free(copy);
+    if (ok && out->len == 0) {
+        fprintf(stderr, "connectd client add: --grants: must name at least one grant\n");
+        ok = false;
+    }
+    return ok;
+}
+
+static bool valid_client_id(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > CLIENT_ID_MAX)
+        return false;
+    for (const char *p = id; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+              *p == '-' || *p == '_'))
+            return false;
+    return true;
+}
+
+static bool valid_redirect_uri(const char *u)
+{
+    return (!strncmp(u, "https://", 8) || !strncmp(u, "http://", 7)) && !strpbrk(u, " \t\r\n");
+}
+
+enum { CA_ID, CA_GRANTS, CA_REDIRECT, CA_SECRET, CA_PARTNER };
+static const struct cmd_flag CLIENT_ADD_FLAGS[] = {
+    {"id", "ID", false, "client id (letters, digits, . - _; at most 100)"},
+    {"grants", "LIST", false, "comma-separated: client_credentials, authorization_code, refresh_token, extid_code"},
+    {"redirect-uri", "URI", true, "an allowed redirect URI (repeat for several)"},
+    {"secret", "SECRET", false, "use this secret (at least 16 characters) instead of a generated one"},
+    {"partner", "PARTNER", false, "the partner (tenant) the client belongs to (default: default)"},
+    {NULL, NULL, false, NULL},
+};
+
+static int cmd_client_add(struct config *cfg, struct cmd_args *a)
+{
+    const char *id = arg1(a, CA_ID), *grants = arg1(a, CA_GRANTS), *secret = arg1(a, CA_SECRET);
+    const char *partner = arg1(a, CA_PARTNER) ? arg1(a, CA_PARTNER) : "default";
+    if (id == NULL || grants == NULL) {
+        fprintf(stderr, "connectd client add: --id and --grants are required (see --help)\n");
+        return EXIT_USAGE;
+    }
+    if (!valid_client_id(id)) {
+        fprintf(stderr, "connectd client add: --id: use 1-100 letters, digits, '.', '-' or '_'\n");
+        return EXIT_USAGE;
+    }
+    if (secret && strlen(secret) < 16) {
+        fprintf(stderr, "connectd client add: --secret: must be at least 16 characters\n");
+        return EXIT_USAGE;
+    }
+    struct buf g = BUF_INIT, uris = BUF_INIT;
+    int rc = EXIT_USAGE;
+    if (!canonical_grants(grants, &g))
+        goto out;
+    for (size_t i = 0; i < a->counts[CA_REDIRECT]; i++) {
+        if (!valid_redirect_uri(a->values[CA_REDIRECT][i])) {
+            fprintf(stderr, "connectd client add: --redirect-uri: must be an absolute http(s) URI: %s\n",
+                    a->values[CA_REDIRECT][i]);
+            goto out;
+        }
+        if (uris.len)
+            buf_putc(&uris, '\n');
+        buf_puts(&uris, a->values[CA_REDIRECT][i]);
+    }
+    char generated[44], hash[SECRET_HASH_MAX];
+    if (secret == NULL) {
+        if (!secret_generate(generated))
+            goto fail;
+        secret = generated;
+    }
+    if (!secret_hash(secret, hash))
+        goto fail;
+    struct db *db = open_migrated(cfg);
+    if (db == NULL)
+        goto fail;
+    struct client_new c = {id, hash, partner, g.data, uris.len ? uris.data : ""};
+    enum db_status st = store_client_add(db, &c);
+    db_close(db);
+    if (st == DB_CONSTRAINT) {
+        fprintf(stderr, "connectd client add: a client with id '%s' already exists\n", id);
+        goto fail;
+    }
+    if (st != DB_OK) {
+        fprintf(stderr, "connectd client add: database error (see log)\n");
+        goto fail;
+    }
+    printf("client_id:     %s\nclient_secret: %s\npartner:       %s\ngrants:        %s\n", id, secret, partner, g.data);
+    printf("The secret is shown only this once; connectd stores only its hash.\n");
+    rc = 0;
+    goto out;
+fail:
+    rc = 1;
+out:
+    buf_free(&g);
+    buf_free(&uris);
+    return rc;
+}
+
+static void print_client(const struct client_rec *c, void *arg)
+{
+    (void)arg;
+    char uris[1024];
+    snprintf(uris, sizeof uris, "%s", c->redirect_uris);
+    for (char *p = uris; *p; p++)
+        if (*p == '\n')
+            *p = ' ';
+    printf("%-32s %-12s %-48s %s\n", c->client_id, c->partner, c->grants, uris);
+}
+
+static int cmd_client_list(struct config *cfg, struct cmd_args *a)
+{
+    (void)a;
+    struct db *db = open_migrated(cfg);
+    if (db == NULL)
+        return 1;
+    printf("%-32s %-12s %-48s %s\n", "CLIENT ID", "PARTNER", "GRANTS", "REDIRECT URIS");
+    enum db_status st = store_client_list(db, print_client, NULL);
+    db_close(db);
+    return st == DB_OK ? 0 : 1;
+}
+
+static const struct cmd_flag CLIENT_REMOVE_FLAGS[] = {
+    {"id", "ID", false, "the client to remove"},
+    {NULL, NULL, false, NULL},
+};
+
+static int cmd_client_remove(struct config *cfg, struct cmd_args *a)
+{
+    const char *id = arg1(a, 0);
+    if (id == NULL) {
+        fprintf(stderr, "connectd client remove: --id is required\n");
+        return EXIT_USAGE;
+    }
+    struct db *db = open_migrated(cfg);
+    if (db == NULL)
+        return 1;
+    bool removed = false;
+    enum db_status st = store_client_remove(db, id, &removed);
+    db_close(db);
+    if (st != DB_OK)
+        return 1;
+    if (!removed) {
+        fprintf(stderr, "connectd client remove: no client with id '%s'\n", id);
+        return 1;
+    }
+    printf("removed client %s\n", id);
+    return 0;
+}
+
+static int cmd_version(struct config *cfg, struct cmd_args *a)
+{
+    (void)cfg;
+    (void)a;
+    printf("connectd %s\n", CONNECTD_VERSION);
+    return 0;
+}
+
+/* ---- dispatch -------------------------------------------------------------------------- */
+
+static const struct command COMMANDS[] = {
+    {"serve", "Run the server (migrates the database first).", CFG_SERVE | CFG_DB, NULL, cmd_serve},
+    {"migrate", "Apply pending database migrations and exit.", CFG_DB, NULL, cmd_migrate},
+    {"client add", "Register an OAuth client; prints its secret once.", CFG_DB, CLIENT_ADD_FLAGS, cmd_client_add},
+    {"client list", "List the registered clients.", CFG_DB, NULL, cmd_client_list},
+    {"client remove", "Remove a client.", CFG_DB, CLIENT_REMOVE_FLAGS, cmd_client_remove},
+    {"version", "Print the version.", 0, NULL, cmd_version},
+};
+#define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
+
+static void print_usage(const char *prog, FILE *out)
+{
+    fprintf(out, "connectd — a self-hostable, wire-compatible Connect/ConnectID server\n\n"
+                 "usage: %s <command> [options]\n\ncommands:\n", prog);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  %-16s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    fprintf(out, "\nRun '%s <command> --help' for a command's options.\n", prog);
+}
+
+/* Matches "serve" or the two words "client add". Returns argv items used. */
+static int match_command(int argc, char **argv, const struct command **out)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const char *name = COMMANDS[i].name, *sp = strchr(name, ' ');
+        if (sp == NULL && !strcmp(argv[0], name)) {
+            *out = &COMMANDS[i];
+            return 1;
+        }
+        if (sp && argc >= 2 && !strncmp(argv[0], name, (size_t)(sp - name)) && argv[0][sp - name] == '\0' &&
+            !strcmp(argv[1], sp + 1)) {
+            *out = &COMMANDS[i];
+            return 2;
+        }
+    }
+    return 0;
+}
+
+int cli_main(int argc, char **argv)
+{
+    const char *prog = "connectd";
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        print_usage(prog, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : 0;
+    }
+    if (!strcmp(argv[1], "--version"))
+        return cmd_version(NULL, NULL);
+    const struct command *c = NULL;
+    int used = match_command(argc - 1, argv + 1, &c);
+    if (used == 0) {
+        if (!strcmp(argv[1], "client"))
+            fprintf(stderr, "connectd client: expected add, list or remove (see 'connectd --help')\n");
+        else
+            fprintf(stderr, "connectd: unknown command '%s' (see 'connectd --help')\n", argv[1]);
+        return EXIT_USAGE;
+    }
+    struct config cfg;
+    struct cmd_args args;
+    int rc = parse_args(prog, c, argc - 1 - used, argv + 1 + used, &cfg, &args);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    return c->run(&cfg, &args);
+}

@@ -1,0 +1,247 @@
+/* config.c — defaults, parsing and validation of settings (see config.h).
+ * The same setter serves flags, environment and config file, so an invalid value gets the
+ * same message wherever it came from. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const struct config_option CONFIG_OPTIONS[] = {
+    {"listen", "HOST:PORT", CFG_SERVE, "address to listen on (default 127.0.0.1:8080)"},
+    {"db", "URL", CFG_DB, "database: sqlite:PATH or postgresql://... (default " CONFIG_DEFAULT_DB ")"},
+    {"workers", "N", CFG_SERVE, "worker threads, each with its own event loop and database connection (default: cores)"},
+    {"default-format", "FMT", CFG_SERVE, "reply format without Accept: json, xml or legacy (default legacy)"},
+    {"demo", NULL, CFG_SERVE, "load demo data (partner, companies, products, customers, client) into an empty database"},
+    {"sandbox", NULL, CFG_SERVE, "developer sandbox: enables /sandbox/... diagnostic routes"},
+    {"access-log", "PATH", CFG_SERVE, "access log: a file, - for stdout, off (default -)"},
+    {"timezone", "ZONE", CFG_SERVE, "business time zone (default Europe/Oslo)"},
+    {"read-timeout", "SECONDS", CFG_SERVE, "drop a client that sends nothing for this long (default 10)"},
+    {"shutdown-timeout", "SECONDS", CFG_SERVE, "on SIGTERM, wait this long for open connections (default 5)"},
+    {"log-level", "LEVEL", CFG_DB, "debug, info, warn or error (default info)"},
+    {"config", "FILE", CFG_DB, "read settings from FILE (lines of name = value)"},
+    {NULL, NULL, 0, NULL},
+};
+
+void config_defaults(struct config *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->listen_host, sizeof c->listen_host, "127.0.0.1");
+    c->listen_port = 8080;
+    snprintf(c->db_url, sizeof c->db_url, "%s", CONFIG_DEFAULT_DB);
+    c->default_format = DEFAULT_LEGACY;
+    snprintf(c->access_log, sizeof c->access_log, "-");
+    snprintf(c->timezone, sizeof c->timezone, "Europe/Oslo");
+    c->read_timeout_s = 10;
+    c->shutdown_timeout_s = 5;
+    snprintf(c->log_level, sizeof c->log_level, "info");
+}
+
+static bool set_text(char *dst, size_t cap, const char *name, const char *value, char *err, size_t errlen)
+{
+    if (strlen(value) >= cap) {
+        snprintf(err, errlen, "%s: must not be longer than %zu characters", name, cap - 1);
+        return false;
+    }
+    memcpy(dst, value, strlen(value) + 1);
+    return true;
+}
+
+static bool parse_int(const char *name, const char *value, long min, long max, long *out, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (errno || end == value || *end != '\0' || v < min || v > max) {
+        snprintf(err, errlen, "%s: must be a whole number from %ld to %ld, got '%s'", name, min, max, value);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static bool parse_bool(const char *name, const char *value, bool *out, char *err, size_t errlen)
+{
+    if (!strcmp(value, "") || !strcasecmp(value, "true") || !strcmp(value, "1") || !strcasecmp(value, "yes")) {
+        *out = true;
+        return true;
+    }
+    if (!strcasecmp(value, "false") || !strcmp(value, "0") || !strcasecmp(value, "no")) {
+        *out = false;
+        return true;
+    }
+    snprintf(err, errlen, "%s: must be true or false, got '%s'", name, value);
+    return false;
+}
+
+static bool parse_listen(struct config *c, const char *value, char *err, size_t errlen)
+{
+    const char *colon = strrchr(value, ':');
+    long port;
+    if (colon == NULL || colon == value) {
+        snprintf(err, errlen, "listen: must be HOST:PORT (for example 127.0.0.1:8080), got '%s'", value);
+        return false;
+    }
+    if (!parse_int("listen port", colon + 1, 1, 65535, &port, err, errlen))
+        return false;
+    size_t hl = (size_t)(colon - value);
+    if (hl >= sizeof c->listen_host) {
+        snprintf(err, errlen, "listen: host too long");
+        return false;
+    }
+    memcpy(c->listen_host, value, hl);
+    c->listen_host[hl] = '\0';
+    c->listen_port = (uint16_t)port;
+    return true;
+}
+
+static bool parse_db(struct config *c, const char *value, char *err, size_t errlen)
+{
+    if (strncmp(value, "sqlite:", 7) && strncmp(value, "postgresql://", 13) && strncmp(value, "postgres://", 11)) {
+        snprintf(err, errlen, "db: must start with sqlite: or postgresql://");
+        return false;
+    }
+    if (!strncmp(value, "sqlite:", 7) && value[7] == '\0') {
+        snprintf(err, errlen, "db: sqlite: needs a file path, e.g. sqlite:var/connectd.db");
+        return false;
+    }
+    return set_text(c->db_url, sizeof c->db_url, "db", value, err, errlen);
+}
+
+bool config_set(struct config *c, const char *name, const char *value, char *err, size_t errlen)
+{
+    long n;
+    if (!strcmp(name, "listen"))
+        return parse_listen(c, value, err, errlen);
+    if (!strcmp(name, "db"))
+        return parse_db(c, value, err, errlen);
+    if (!strcmp(name, "workers")) {
+        if (!parse_int(name, value, 0, 256, &n, err, errlen))
+            return false;
+        c->workers = (int)n;
+        return true;
+    }
+    if (!strcmp(name, "default-format")) {
+        if (default_format_parse(value, &c->default_format))
+            return true;
+        snprintf(err, errlen, "default-format: must be one of json, xml, legacy, got '%s'", value);
+        return false;
+    }
+    if (!strcmp(name, "demo"))
+        return parse_bool(name, value, &c->demo, err, errlen);
+    if (!strcmp(name, "sandbox"))
+        return parse_bool(name, value, &c->sandbox, err, errlen);
+    if (!strcmp(name, "access-log"))
+        return set_text(c->access_log, sizeof c->access_log, name, value, err, errlen);
+    if (!strcmp(name, "timezone"))
+        return set_text(c->timezone, sizeof c->timezone, name, value, err, errlen);
+    if (!strcmp(name, "read-timeout")) {
+        if (!parse_int(name, value, 1, 3600, &n, err, errlen))
+            return false;
+        c->read_timeout_s = (int)n;
+        return true;
+    }
+    if (!strcmp(name, "shutdown-timeout")) {
+        if (!parse_int(name, value, 0, 3600, &n, err, errlen))
+            return false;
+        c->shutdown_timeout_s = (int)n;
+        return true;
+    }
+    if (!strcmp(name, "log-level")) {
+        if (strcmp(value, "debug") && strcmp(value, "info") && strcmp(value, "warn") && strcmp(value, "error")) {
+            snprintf(err, errlen, "log-level: must be one of debug, info, warn, error, got '%s'", value);
+            return false;
+        }
+        return set_text(c->log_level, sizeof c->log_level, name, value, err, errlen);
+    }
+    if (!strcmp(name, "config"))
+        return set_text(c->config_file, sizeof c->config_file, name, value, err, errlen);
+    snprintf(err, errlen, "unknown setting '%s'", name);
+    return false;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+bool config_load_file(struct config *c, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(err, errlen, "config: cannot open %s: %s", path, strerror(errno));
+        return false;
+    }
+    char line[2048], msg[512];
+    int lineno = 0;
+    bool ok = true;
+    while (ok && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *s = trim(line);
+        if (*s == '\0' || *s == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (eq == NULL) {
+            snprintf(err, errlen, "%s:%d: expected 'name = value'", path, lineno);
+            ok = false;
+            break;
+        }
+        *eq = '\0';
+        char *name = trim(s), *value = trim(eq + 1);
+        if (!strcmp(name, "config") || !config_set(c, name, value, msg, sizeof msg)) {
+            if (!strcmp(name, "config"))
+                snprintf(msg, sizeof msg, "config: cannot be set inside a config file");
+            snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
+            ok = false;
+        }
+    }
+    fclose(f);
+    return ok;
+}
+
+bool config_load_env(struct config *c, unsigned groups, char *err, size_t errlen)
+{
+    for (const struct config_option *o = CONFIG_OPTIONS; o->name; o++) {
+        if (!(o->groups & groups) || !strcmp(o->name, "config"))
+            continue;
+        char env[64] = "CONNECTD_";
+        size_t n = strlen(env);
+        for (const char *p = o->name; *p && n < sizeof env - 1; p++)
+            env[n++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+        env[n] = '\0';
+        const char *v = getenv(env);
+        if (v == NULL)
+            continue;
+        char msg[512];
+        if (!config_set(c, o->name, v, msg, sizeof msg)) {
+            snprintf(err, errlen, "%s: %s", env, msg);
+            return false;
+        }
+    }
+    return true;
+}
+
+const struct config_option *config_option_find(const char *name, unsigned groups)
+{
+    for (const struct config_option *o = CONFIG_OPTIONS; o->name; o++)
+        if ((o->groups & groups) && !strcmp(o->name, name))
+            return o;
+    return NULL;
+}
+
+int config_workers(const struct config *c)
+{
+    if (c->workers > 0)
+        return c->workers;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}

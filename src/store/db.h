@@ -1,0 +1,96 @@
+/* db.h — the portable SQL layer under the store (one connection, owned by one thread).
+ * Two drivers implement it: SQLite (sqlite.c) and PostgreSQL over libpq (postgres.c). Store
+ * functions above it are written once: SQL uses $1, $2 ... placeholders (rewritten to ?NNN
+ * for SQLite), statements are declared once with DB_STMT and prepared lazily per connection
+ * (prepared statements only: values never enter SQL text). */
+#ifndef CONNECTD_DB_H
+#define CONNECTD_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum db_kind {
+    DB_SQLITE,
+    DB_POSTGRES,
+};
+
+enum db_status {
+    DB_OK = 0,
+    DB_CONSTRAINT, /* unique / foreign-key / check violation */
+    DB_BUSY,       /* lock not obtained within the busy timeout, or serialization failure */
+    DB_ERROR,      /* anything else; details went to the log, never to a client */
+};
+
+/* A statement, declared once at file scope:
+ *   DB_STMT(client_get, "SELECT secret_hash FROM client WHERE client_id = $1");
+ * slot is assigned on first use and indexes each connection's prepared-statement cache. */
+struct db_stmt {
+    const char *sql;
+    int slot;
+};
+#define DB_STMT(name, text) static struct db_stmt name = {(text), -1}
+
+enum db_type {
+    DBT_NULL,
+    DBT_INT,
+    DBT_REAL,
+    DBT_TEXT,
+};
+
+struct db_param {
+    enum db_type type;
+    int64_t i;
+    double d;
+    const char *s;
+    size_t len; /* for DBT_TEXT; (size_t)-1 means strlen(s) */
+};
+
+#define P_INT(v) ((struct db_param){.type = DBT_INT, .i = (int64_t)(v)})
+#define P_REAL(v) ((struct db_param){.type = DBT_REAL, .d = (double)(v)})
+#define P_TEXT(v) ((struct db_param){.type = DBT_TEXT, .s = (v), .len = (size_t)-1})
+#define P_TEXTN(v, n) ((struct db_param){.type = DBT_TEXT, .s = (v), .len = (n)})
+#define P_NULL ((struct db_param){.type = DBT_NULL})
+/* NULL when the pointer is NULL */
+#define P_TEXT_OR_NULL(v) ((v) ? P_TEXT(v) : P_NULL)
+
+struct db;
+struct db_rows;
+
+/* Opens "sqlite:PATH" (file created if missing, WAL, synchronous=FULL, busy timeout,
+ * foreign keys on) or "postgresql://..." / "postgres://...". NULL with a message in err. */
+struct db *db_open(const char *url, char *err, size_t errlen);
+void db_close(struct db *db);
+enum db_kind db_kind(const struct db *db);
+
+/* Runs st with params. On DB_OK, *rows (if rows is non-NULL) iterates the result and must be
+ * released with db_rows_free. */
+enum db_status db_query(struct db *db, struct db_stmt *st, const struct db_param *params, int nparams,
+                        struct db_rows **rows);
+/* For statements without a result set. *changes (may be NULL) receives affected rows. */
+enum db_status db_exec(struct db *db, struct db_stmt *st, const struct db_param *params, int nparams,
+                       int64_t *changes);
+/* Runs a script of ';'-separated statements with no parameters (migrations only). */
+enum db_status db_exec_script(struct db *db, const char *sql);
+
+bool db_next(struct db_rows *r); /* advance to the next row; false at the end or on error */
+enum db_status db_rows_status(const struct db_rows *r); /* DB_OK unless iteration failed */
+bool db_is_null(const struct db_rows *r, int col);
+int64_t db_int(const struct db_rows *r, int col);
+double db_real(const struct db_rows *r, int col);
+const char *db_text(const struct db_rows *r, int col); /* valid until the next db_next; NULL for NULL */
+size_t db_text_len(const struct db_rows *r, int col);
+void db_rows_free(struct db_rows *r);
+
+/* Transactions. db_begin starts a write transaction (SQLite: BEGIN IMMEDIATE). */
+enum db_status db_begin(struct db *db);
+enum db_status db_commit(struct db *db);
+void db_rollback(struct db *db);
+
+/* Cheap liveness check (SELECT 1). */
+bool db_ping(struct db *db);
+
+/* Last error text of this connection, for logs only. */
+const char *db_errmsg(const struct db *db);
+
+#endif
