@@ -3,20 +3,10 @@
  * read plain NUL-terminated strings and never free anything. Bad escapes and NUL bytes are
  * refused outright: they would otherwise truncate values silently when used as C strings. */
 #include "http/form.h"
+#include "util/hex.h"
 
 #include <string.h>
 #include <strings.h>
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Writing never overtakes reading (o <= i), which is why dst may equal src. */
 size_t url_decode(const char *src, size_t len, char *dst, bool plus_is_space)

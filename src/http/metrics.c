@@ -103,10 +103,12 @@ static uint64_t sum_counter(size_t idx)
 
 static void status_label(size_t slot, char out[8])
 {
-    if (slot < NSTATUS)
+    if (slot < NSTATUS) {
         snprintf(out, 8, "%d", STATUS_SLOTS[slot]);
-    else
-        snprintf(out, 8, "%zuxx", slot - NSTATUS + 1);
+    } else {
+        out[0] = (char)('1' + (slot - NSTATUS) % NCLASS);
+        memcpy(out + 1, "xx", 3);
+    }
 }
 
 static void render_requests(struct buf *out)

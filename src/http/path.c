@@ -4,43 +4,9 @@
  * exactly "collapse runs of '/' and ignore one trailing slash". "." and ".." are ordinary
  * segments: no route template contains them, so they simply fail to match. */
 #include "http/path.h"
+#include "http/form.h"
 
 #include <string.h>
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes one raw segment into dst; returns the decoded length or (size_t)-1. A NUL byte
- * (raw or decoded) is refused because handlers pass parameters on as C strings. '+' is left
- * alone: it only means a space in form data, never in a path. */
-static size_t decode_segment(const char *src, size_t len, char *dst)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = src[i];
-        if (c == '%') {
-            if (i + 2 >= len)
-                return (size_t)-1;
-            int hi = hex_value(src[i + 1]), lo = hex_value(src[i + 2]);
-            if (hi < 0 || lo < 0)
-                return (size_t)-1;
-            c = (char)(hi << 4 | lo);
-            i += 2;
-        }
-        if (c == '\0')
-            return (size_t)-1;
-        dst[o++] = c;
-    }
-    return o;
-}
 
 /* Length of the segment starting at raw[i] (up to the next '/' or the end). */
 static size_t segment_len(const char *raw, size_t len, size_t i)
@@ -68,7 +34,8 @@ enum path_status path_parse(const char *raw, size_t len, char *scratch, size_t s
         size_t n = segment_len(raw, len, i);
         if (out->nseg == PATH_MAX_SEGMENTS)
             return PATH_TOO_MANY;
-        size_t d = decode_segment(raw + i, n, scratch + used);
+        /* '+' is left alone: it only means a space in form data, never in a path. */
+        size_t d = url_decode(raw + i, n, scratch + used, false);
         if (d == (size_t)-1)
             return PATH_BAD_ENCODING;
         out->seg[out->nseg].p = scratch + used;

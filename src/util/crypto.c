@@ -3,6 +3,7 @@
  * every function is safe to call from any worker thread. The stored secret format is
  * "hs256$<32 hex salt>$<64 hex HMAC-SHA256(key = salt bytes, data = secret)>". */
 #include "util/crypto.h"
+#include "util/hex.h"
 
 #include <limits.h>
 #include <openssl/crypto.h>
@@ -122,17 +123,6 @@ bool secret_hash(const char *secret, char out[SECRET_HASH_MAX])
     hex_encode(mac, sizeof mac, out + HASH_PREFIX_LEN + 2 * SALT_BYTES + 1);
     OPENSSL_cleanse(mac, sizeof mac);
     return true;
-}
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* Strict hex decoding: exactly 2n hex digits, nothing else. */
