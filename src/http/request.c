@@ -108,15 +108,19 @@ bool reply_internal(struct request *req, const char *what)
     char id[33];
     if (!random_hex(id, 16))
         snprintf(id, sizeof id, "unavailable");
-    log_error("correlation=%s %s %.*s: %s", id, http_method_name(req->method), (int)req->h2o->path.len,
-              req->h2o->path.base, what);
+    /* The path without its query string: a query may carry secrets (spec README §13). */
+    h2o_iovec_t path = req->h2o->path;
+    size_t plen = req->h2o->query_at == SIZE_MAX ? path.len : req->h2o->query_at;
+    log_error("correlation=%s %s %.*s: %s", id, http_method_name(req->method), (int)plen, path.base, what);
     /* Only the id reaches the client: the log line holds the cause. */
     return reply_error(req, 500, EXC_SERVICE, "Internal error, correlation id %s", id);
 }
 
 void reply_header(struct request *req, const char *name, const char *value)
 {
-    h2o_add_header_by_str(req->pool, &req->h2o->res.headers, name, strlen(name), 1, NULL, value, strlen(value));
+    /* h2o keeps the pointers until the headers are written: copy into the request's pool. */
+    h2o_iovec_t n = h2o_strdup(req->pool, name, strlen(name)), v = h2o_strdup(req->pool, value, strlen(value));
+    h2o_add_header_by_str(req->pool, &req->h2o->res.headers, n.base, n.len, 1, NULL, v.base, v.len);
 }
 
 /* ---- sending --------------------------------------------------------------------------- */

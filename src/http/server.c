@@ -8,6 +8,7 @@
 #include <h2o.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -24,8 +25,19 @@
 #include "store/db.h"
 #include "util/log.h"
 
+/* An accepted connection, tracked so that a stopping worker can tell idle keep-alive
+ * connections (close them now) from ones in the middle of a request (let them finish):
+ * h2o 2.2 only closes HTTP/2 connections itself on shutdown. */
+struct conn {
+    h2o_linklist_t link;
+    h2o_socket_t *sock;
+    int fd;
+    size_t bytes_at_last_reply; /* sock->bytes_read when the last request was answered */
+};
+
 struct worker {
     size_t index;
+    h2o_linklist_t conns;
     h2o_context_t ctx;
     h2o_accept_ctx_t accept_ctx;
     int listen_fd;
@@ -142,6 +154,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *h)
     const struct route *route = req.match.route;
     request_send(&req, S.cfg->default_format);
 
+    h2o_socket_t *sock = h->conn->callbacks->get_socket ? h->conn->callbacks->get_socket(h->conn) : NULL;
+    if (sock != NULL && sock->on_close.data != NULL)
+        ((struct conn *)sock->on_close.data)->bytes_at_last_reply = sock->bytes_read;
+
     double secs = seconds_since(&t0);
     metrics_record(w->index, route, req.method, req.status, secs);
     accesslog_add(&w->log, req.method, h->method.base, h->method.len, route ? route->path : NULL, norm, norm_len,
@@ -183,14 +199,50 @@ static int listen_socket(const struct config *cfg, char *err, size_t errlen)
     return fd;
 }
 
+static void on_conn_close(void *data)
+{
+    struct conn *c = data;
+    h2o_linklist_unlink(&c->link);
+    free(c);
+}
+
+/* We accept ourselves (rather than h2o_evloop_socket_accept) to keep the fd, which a
+ * stopping worker needs to close idle connections. */
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     if (err != NULL)
         return;
     struct worker *w = listener->data;
-    h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-    if (sock != NULL)
-        h2o_accept(&w->accept_ctx, sock);
+    for (int i = 0; i < 16; i++) {
+        int fd = accept4(w->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), one = 1;
+        if (fd < 0)
+            return;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        struct conn *c = xcalloc(1, sizeof *c);
+        c->fd = fd;
+        c->sock = h2o_evloop_socket_create(w->ctx.loop, fd, H2O_SOCKET_FLAG_IS_ACCEPTED_CONNECTION);
+        c->sock->on_close.cb = on_conn_close;
+        c->sock->on_close.data = c;
+        h2o_linklist_insert(&w->conns, &c->link);
+        h2o_accept(&w->accept_ctx, c->sock);
+    }
+}
+
+/* Idle: everything read so far was answered, and nothing unparsed is buffered. */
+static bool conn_is_idle(const struct conn *c)
+{
+    return c->sock->bytes_read == c->bytes_at_last_reply && (c->sock->input == NULL || c->sock->input->size == 0);
+}
+
+/* Shutting the read side makes h2o see end-of-stream and close the connection once any reply
+ * still being written has gone out. all: also connections that are mid-request (deadline). */
+static void close_connections(struct worker *w, bool all)
+{
+    for (h2o_linklist_t *l = w->conns.next; l != &w->conns; l = l->next) {
+        struct conn *c = H2O_STRUCT_FROM_MEMBER(struct conn, link, l);
+        if (all || conn_is_idle(c))
+            shutdown(c->fd, all ? SHUT_RDWR : SHUT_RD);
+    }
 }
 
 static bool connections_open(struct worker *w)
@@ -209,14 +261,17 @@ static void drain(struct worker *w)
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     while (connections_open(w) && seconds_since(&t0) < S.cfg->shutdown_timeout_s) {
+        close_connections(w, false);
         h2o_evloop_run(w->ctx.loop, 20);
         accesslog_flush(&w->log);
     }
+    close_connections(w, true);
 }
 
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
+    h2o_linklist_init_anchor(&w->conns);
     h2o_context_init(&w->ctx, h2o_evloop_create(), &S.h2o);
     w->accept_ctx.ctx = &w->ctx;
     w->accept_ctx.hosts = S.h2o.hosts;
@@ -229,8 +284,8 @@ static void *worker_main(void *arg)
     }
     drain(w);
     /* Let closing sockets' deferred callbacks run so the context's timers are empty. */
-    for (int i = 0; i < 5; i++)
-        h2o_evloop_run(w->ctx.loop, 1);
+    for (int i = 0; i < 10 && connections_open(w); i++)
+        h2o_evloop_run(w->ctx.loop, 10);
     accesslog_flush(&w->log);
     /* request_shutdown arms HTTP/2's graceful-shutdown timer; disarm it before disposing. */
     if (h2o_timeout_is_linked(&w->ctx.http2._graceful_shutdown_timeout))

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Throughput of connectd against nginx on the same machine, in the same run.
+# Starts build/connectd (SQLite in a temp dir, --access-log off) and nginx (bench/nginx.conf.template)
+# on free loopback ports, warms both up, then runs wrk against each figure in FIGURES, alternating
+# nginx, connectd, nginx, connectd ... (BENCH_ROUNDS times each) and reports the BEST round of each
+# side. nginx always answers the same fixed {"status":"ok"}, so the ratio says how close connectd
+# gets to a server that does no work at all. Only ratios mean anything: the machines are shared.
+#
+# Env: CONNECTD_BIN (default build/connectd), BENCH_DURATION (wrk -d, default 10s),
+#      BENCH_THREADS (wrk -t, 2), BENCH_CONNECTIONS (wrk -c, 100), BENCH_ROUNDS (2),
+#      BENCH_WORKERS (connectd --workers and nginx worker_processes, 2), BENCH_KEEP=1 keeps the
+#      temp dir (logs, config) for inspection.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+connectd_bin="${CONNECTD_BIN:-$repo/build/connectd}"
+duration="${BENCH_DURATION:-10s}"
+threads="${BENCH_THREADS:-2}"
+conns="${BENCH_CONNECTIONS:-100}"
+rounds="${BENCH_ROUNDS:-2}"
+workers="${BENCH_WORKERS:-2}"
+
+# The figures to measure: "name path". Add a line per figure; nginx serves its fixed reply at
+# every path, connectd must answer 2xx there (wrk's non-2xx count is reported as a warning).
+FIGURES=(
+    "healthz /healthz"
+)
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+for tool in wrk nginx; do
+    command -v "$tool" >/dev/null || die "$tool not found (scripts/install-deps.sh bench)"
+done
+[[ -x "$connectd_bin" ]] || die "$connectd_bin not found (build first: make, or ninja -C build)"
+
+tmp="$(mktemp -d /tmp/connectd-bench.XXXXXX)"
+chmod 755 "$tmp"
+connectd_pid=""
+nginx_pid=""
+
+cleanup() {
+    local rc=$?
+    if [[ -n "$connectd_pid" ]] && kill -0 "$connectd_pid" 2>/dev/null; then
+        kill -TERM "$connectd_pid" 2>/dev/null || true
+        for _ in $(seq 1 50); do kill -0 "$connectd_pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$connectd_pid" 2>/dev/null || true
+    fi
+    if [[ -n "$nginx_pid" ]] && kill -0 "$nginx_pid" 2>/dev/null; then
+        kill -QUIT "$nginx_pid" 2>/dev/null || true
+        for _ in $(seq 1 50); do kill -0 "$nginx_pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$nginx_pid" 2>/dev/null || true
+    fi
+    wait 2>/dev/null || true
+    if [[ "${BENCH_KEEP:-0}" == 1 || $rc -ne 0 ]]; then
+        echo "bench: logs kept in $tmp" >&2
+    else
+        rm -rf "$tmp"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() {  # port pid name
+    for _ in $(seq 1 100); do
+        port_open "$1" && return 0
+        kill -0 "$2" 2>/dev/null || die "$3 exited at start (see $tmp)"
+        sleep 0.1
+    done
+    die "$3 did not open port $1 within 10 s (see $tmp)"
+}
+
+# --- start nginx ---------------------------------------------------------------------------
+nginx_port="$(free_port)"
+sed -e "s|@PORT@|$nginx_port|g" -e "s|@PREFIX@|$tmp|g" -e "s|@WORKERS@|$workers|g" \
+    "$repo/bench/nginx.conf.template" >"$tmp/nginx.conf"
+nginx -p "$tmp" -e "$tmp/nginx-error.log" -c "$tmp/nginx.conf" >"$tmp/nginx.out" 2>&1 &
+nginx_pid=$!
+wait_port "$nginx_port" "$nginx_pid" nginx
+
+# --- start connectd ------------------------------------------------------------------------
+connectd_port="$(free_port)"
+"$connectd_bin" serve --listen "127.0.0.1:$connectd_port" --db "sqlite:$tmp/bench.db" \
+    --workers "$workers" --access-log off >"$tmp/connectd.out" 2>"$tmp/connectd.err" &
+connectd_pid=$!
+for _ in $(seq 1 100); do
+    grep -q "listening on 127.0.0.1:$connectd_port" "$tmp/connectd.err" 2>/dev/null && break
+    kill -0 "$connectd_pid" 2>/dev/null || { cat "$tmp/connectd.err" >&2; die "connectd exited at start"; }
+    sleep 0.1
+done
+grep -q "listening on 127.0.0.1:$connectd_port" "$tmp/connectd.err" ||
+    { cat "$tmp/connectd.err" >&2; die "connectd not ready within 10 s"; }
+
+# --- measure -------------------------------------------------------------------------------
+# run_wrk URL DURATION -> prints "req_per_sec p99_ms non2xx socket_errors"
+run_wrk() {
+    local out rps p99 non2xx errs
+    out="$(wrk -t"$threads" -c"$conns" -d"$2" --latency "$1" 2>&1)" || { echo "$out" >&2; die "wrk failed on $1"; }
+    echo "$out" >>"$tmp/wrk.log"
+    rps="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
+    p99="$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.2f", v}' <<<"$out")"
+    non2xx="$(awk '/Non-2xx or 3xx responses:/ {print $NF}' <<<"$out")"
+    errs="$(awk '/Socket errors:/ {n=0; for (i=3;i<=NF;i++) if ($i ~ /^[0-9]+,?$/) {x=$i; sub(/,/,"",x); n+=x}; print n}' <<<"$out")"
+    echo "${rps:-0} ${p99:-nan} ${non2xx:-0} ${errs:-0}"
+}
+
+echo "bench: wrk -t$threads -c$conns -d$duration --latency; $rounds rounds alternating nginx/connectd, best round reported"
+echo "bench: $(nproc) CPUs, connectd --workers $workers, nginx worker_processes $workers; $(uname -srm)"
+
+warn=()
+rows=()
+for fig in "${FIGURES[@]}"; do
+    read -r name path <<<"$fig"
+    # warm up both (JIT-free, but page cache, connection pools, CPU frequency)
+    run_wrk "http://127.0.0.1:$nginx_port$path" 2s >/dev/null
+    run_wrk "http://127.0.0.1:$connectd_port$path" 2s >/dev/null
+    best_n=0; best_n_p99=nan; best_c=0; best_c_p99=nan
+    for r in $(seq 1 "$rounds"); do
+        read -r rps p99 non2xx errs < <(run_wrk "http://127.0.0.1:$nginx_port$path" "$duration")
+        echo "bench: $name round $r nginx    $rps req/s p99 ${p99}ms" >&2
+        if awk -v a="$rps" -v b="$best_n" 'BEGIN {exit !(a > b)}'; then best_n=$rps; best_n_p99=$p99; fi
+        read -r rps p99 non2xx errs < <(run_wrk "http://127.0.0.1:$connectd_port$path" "$duration")
+        echo "bench: $name round $r connectd $rps req/s p99 ${p99}ms" >&2
+        [[ "$non2xx" != 0 ]] && warn+=("$name: connectd gave $non2xx non-2xx responses in round $r")
+        [[ "$errs" != 0 ]] && warn+=("$name: connectd had $errs socket errors in round $r")
+        if awk -v a="$rps" -v b="$best_c" 'BEGIN {exit !(a > b)}'; then best_c=$rps; best_c_p99=$p99; fi
+    done
+    ratio="$(awk -v c="$best_c" -v n="$best_n" 'BEGIN {if (n > 0) printf "%.2f", c / n; else print "n/a"}')"
+    rows+=("$name $best_n $best_c $ratio $best_n_p99 $best_c_p99")
+done
+
+kill -0 "$connectd_pid" 2>/dev/null || die "connectd died during the benchmark (see $tmp/connectd.err)"
+
+echo
+printf "%-16s %14s %16s %8s %14s %16s\n" figure "nginx req/s" "connectd req/s" ratio "nginx p99 ms" "connectd p99 ms"
+for row in "${rows[@]}"; do
+    read -r name n c ratio np cp <<<"$row"
+    printf "%-16s %14.0f %16.0f %8s %14s %16s\n" "$name" "$n" "$c" "$ratio" "$np" "$cp"
+done
+for w in "${warn[@]+"${warn[@]}"}"; do
+    echo "WARNING: $w"
+done
