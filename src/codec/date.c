@@ -181,6 +181,17 @@ static bool take_offset(const char *s, size_t len, size_t *i, bool *has_offset, 
 
 /* ---- the three input forms --------------------------------------------------------------- */
 
+/* A bare epoch number: seconds below the threshold, else milliseconds; refused outside the
+ * years 0000-9999 so every accepted instant can be rendered and compared without overflow. */
+static bool epoch_number_ms(int64_t v, int64_t *ms)
+{
+    int64_t m = (v > -DATE_SECONDS_THRESHOLD && v < DATE_SECONDS_THRESHOLD) ? v * 1000 : v;
+    if (m < -DATE_MAX_MS || m > DATE_MAX_MS)
+        return false;
+    *ms = m;
+    return true;
+}
+
 /* Epoch ms (or seconds below the threshold) as digits with an optional leading '-'. */
 static bool parse_epoch_text(const char *s, size_t len, int64_t *ms)
 {
@@ -199,9 +210,7 @@ static bool parse_epoch_text(const char *s, size_t len, int64_t *ms)
             return false;
         v = v * 10 + d;
     }
-    v = neg ? -v : v;
-    *ms = (v > -DATE_SECONDS_THRESHOLD && v < DATE_SECONDS_THRESHOLD) ? v * 1000 : v;
-    return true;
+    return epoch_number_ms(neg ? -v : v, ms);
 }
 
 bool date_parse_day(const char *s, size_t len, int64_t *ms)
@@ -242,11 +251,8 @@ bool date_parse_text(const char *s, size_t len, int64_t *ms)
 
 bool date_parse_value(const json_t *v, int64_t *ms)
 {
-    if (json_is_integer(v)) {
-        json_int_t n = json_integer_value(v);
-        *ms = (n > -DATE_SECONDS_THRESHOLD && n < DATE_SECONDS_THRESHOLD) ? n * 1000 : n;
-        return true;
-    }
+    if (json_is_integer(v))
+        return epoch_number_ms(json_integer_value(v), ms);
     if (json_is_string(v))
         return date_parse_text(json_string_value(v), json_string_length(v), ms);
     return false;
@@ -275,7 +281,10 @@ int64_t date_next_day(int64_t day_start_ms)
 
 int64_t date_out_ms(int64_t ms)
 {
-    return (int64_t)floor_seconds(ms) * 1000;
+    if (ms < -DATE_MAX_MS)
+        ms = -DATE_MAX_MS; /* never from our parsers; clamped so the floor below cannot overflow */
+    int64_t r = ms % 1000;
+    return ms - (r < 0 ? r + 1000 : r);
 }
 
 void date_format_day(int64_t ms, char out[11])

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #define DATE_SECONDS_THRESHOLD 5000000000LL /* below this (in absolute value) a number is seconds */
+#define DATE_MAX_MS 253402300799999LL        /* 9999-12-31T23:59:59.999Z: inputs beyond are refused */
 
 /* Sets the business time zone (an IANA name such as "Europe/Oslo"). False if the zone is
  * unknown (no /usr/share/zoneinfo file). Call before starting threads. */

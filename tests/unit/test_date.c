@@ -210,3 +210,22 @@ Test(date, now_is_plausible)
     int64_t now = date_now_ms();
     cr_assert_gt(now, 1600000000000LL);
 }
+
+Test(date, epoch_values_beyond_year_9999_are_rejected)
+{
+    int64_t ms;
+    cr_assert(date_parse_text("253402300799999", 15, &ms));
+    cr_assert_eq(ms, DATE_MAX_MS);
+    cr_assert_not(date_parse_text("253402300800000", 15, &ms));
+    cr_assert_not(date_parse_text("-9223372036854775807", 20, &ms));
+    json_t *v = json_integer(INT64_MIN);
+    cr_assert_not(date_parse_value(v, &ms));
+    json_decref(v);
+}
+
+Test(date, out_ms_never_overflows)
+{
+    cr_assert_eq(date_out_ms(-1), -1000);
+    cr_assert_eq(date_out_ms(1999), 1000);
+    cr_assert_eq(date_out_ms(INT64_MIN), -DATE_MAX_MS - 1); /* clamped, then floored to the second */
+}
