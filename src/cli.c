@@ -1,10 +1,10 @@
 /* cli.c — connectd's commands and their flags.
  * Settings shared with the config file and environment go through config.c (one table);
  * command-only flags (client add's --id, --grants ...) are declared per command here. Exit
- * codes: 0 success, 1 runtime failure (database, socket), 2 usage error. */
+ * codes: 0 success, 1 runtime failure (database, socket, unknown client), 2 usage error. */
 #include "cli.h"
 
-#include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,28 +13,12 @@
 #include "codec/date.h"
 #include "config.h"
 #include "http/server.h"
+#include "oauth/oauth.h"
 #include "routes.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/crypto.h"
 #include "util/log.h"
-
-#define EXIT_USAGE 2
-
-/* A command-only flag; values land in cmd_args. */
-struct cmd_flag {
-    const char *name;
-    const char *arg;
-    bool repeat;
-    const char *help;
-};
-
-#define MAX_VALUES 16
-
-struct cmd_args {
-    const char *values[8][MAX_VALUES]; /* per flag index */
-    size_t counts[8];
-};
 
 struct command {
     const char *name;
@@ -179,7 +163,7 @@ static int parse_args(const char *prog, const struct command *c, int argc, char 
     return 0;
 }
 
-static const char *arg1(const struct cmd_args *a, int i)
+const char *cli_arg1(const struct cmd_args *a, int i)
 {
     return a->counts[i] ? a->values[i][0] : NULL;
 }
@@ -202,7 +186,7 @@ static void make_sqlite_dir(const char *url)
     }
 }
 
-static struct db *open_migrated(const struct config *cfg)
+struct db *cli_open_db(const struct config *cfg)
 {
     char err[512];
     make_sqlite_dir(cfg->db_url);
@@ -257,7 +241,7 @@ static int cmd_serve(struct config *cfg, struct cmd_args *args)
         fprintf(stderr, "connectd: timezone: unknown zone '%s'\n", cfg->timezone);
         return EXIT_USAGE;
     }
-    struct db *db = open_migrated(cfg);
+    struct db *db = cli_open_db(cfg);
     if (db == NULL)
         return 1;
     bool ok = !cfg->demo || load_demo(db, cfg);
@@ -267,7 +251,9 @@ static int cmd_serve(struct config *cfg, struct cmd_args *args)
     struct router *router = routes_build(cfg);
     if (router == NULL)
         return 1;
+    oauth_init(cfg);
     int rc = server_run(cfg, router);
+    oauth_shutdown();
     router_free(router);
     return rc;
 }
@@ -277,187 +263,11 @@ static int cmd_serve(struct config *cfg, struct cmd_args *args)
 static int cmd_migrate(struct config *cfg, struct cmd_args *args)
 {
     (void)args;
-    struct db *db = open_migrated(cfg);
+    struct db *db = cli_open_db(cfg);
     if (db == NULL)
         return 1;
     printf("database at schema version %d\n", store_schema_version(db));
     db_close(db);
-    return 0;
-}
-
-/* ---- client ---------------------------------------------------------------------------- */
-
-static const char *const GRANTS[] = {"client_credentials", "authorization_code", "refresh_token", "extid_code"};
-#define EXTID_GRANT_URI "https://connectid.no/oauth2/grant_type/extid_code"
-
-/* "client_credentials, extid_code" -> canonical comma list; false with a message. */
-static bool canonical_grants(const char *list, struct buf *out)
-{
-    char *copy = xstrdup(list), *save = NULL;
-    bool ok = true;
-    for (char *g = strtok_r(copy, ", ", &save); g && ok; g = strtok_r(NULL, ", ", &save)) {
-        if (!strcmp(g, EXTID_GRANT_URI))
-            g = "extid_code";
-        size_t i = 0;
-        while (i < sizeof GRANTS / sizeof GRANTS[0] && strcmp(GRANTS[i], g))
-            i++;
-        if (i == sizeof GRANTS / sizeof GRANTS[0]) {
-            fprintf(stderr, "connectd client add: --grants: unknown grant '%s' (one or more of client_credentials, "
-                            "authorization_code, refresh_token, extid_code)\n", g);
-            ok = false;
-        } else if (!strstr(out->data ? out->data : "", GRANTS[i])) {
-            if (out->len)
-                buf_putc(out, ',');
-            buf_puts(out, GRANTS[i]);
-        }
-    }
-    free(copy);
-    if (ok && out->len == 0) {
-        fprintf(stderr, "connectd client add: --grants: must name at least one grant\n");
-        ok = false;
-    }
-    return ok;
-}
-
-static bool valid_client_id(const char *id)
-{
-    size_t n = strlen(id);
-    if (n == 0 || n > CLIENT_ID_MAX)
-        return false;
-    for (const char *p = id; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
-              *p == '-' || *p == '_'))
-            return false;
-    return true;
-}
-
-static bool valid_redirect_uri(const char *u)
-{
-    return (!strncmp(u, "https://", 8) || !strncmp(u, "http://", 7)) && !strpbrk(u, " \t\r\n");
-}
-
-enum { CA_ID, CA_GRANTS, CA_REDIRECT, CA_SECRET, CA_PARTNER };
-static const struct cmd_flag CLIENT_ADD_FLAGS[] = {
-    {"id", "ID", false, "client id (letters, digits, . - _; at most 100)"},
-    {"grants", "LIST", false, "comma-separated: client_credentials, authorization_code, refresh_token, extid_code"},
-    {"redirect-uri", "URI", true, "an allowed redirect URI (repeat for several)"},
-    {"secret", "SECRET", false, "use this secret (at least 16 characters) instead of a generated one"},
-    {"partner", "PARTNER", false, "the partner (tenant) the client belongs to (default: default)"},
-    {NULL, NULL, false, NULL},
-};
-
-static int cmd_client_add(struct config *cfg, struct cmd_args *a)
-{
-    const char *id = arg1(a, CA_ID), *grants = arg1(a, CA_GRANTS), *secret = arg1(a, CA_SECRET);
-    const char *partner = arg1(a, CA_PARTNER) ? arg1(a, CA_PARTNER) : "default";
-    if (id == NULL || grants == NULL) {
-        fprintf(stderr, "connectd client add: --id and --grants are required (see --help)\n");
-        return EXIT_USAGE;
-    }
-    if (!valid_client_id(id)) {
-        fprintf(stderr, "connectd client add: --id: use 1-100 letters, digits, '.', '-' or '_'\n");
-        return EXIT_USAGE;
-    }
-    if (secret && strlen(secret) < 16) {
-        fprintf(stderr, "connectd client add: --secret: must be at least 16 characters\n");
-        return EXIT_USAGE;
-    }
-    struct buf g = BUF_INIT, uris = BUF_INIT;
-    int rc = EXIT_USAGE;
-    if (!canonical_grants(grants, &g))
-        goto out;
-    for (size_t i = 0; i < a->counts[CA_REDIRECT]; i++) {
-        if (!valid_redirect_uri(a->values[CA_REDIRECT][i])) {
-            fprintf(stderr, "connectd client add: --redirect-uri: must be an absolute http(s) URI: %s\n",
-                    a->values[CA_REDIRECT][i]);
-            goto out;
-        }
-        if (uris.len)
-            buf_putc(&uris, '\n');
-        buf_puts(&uris, a->values[CA_REDIRECT][i]);
-    }
-    char generated[44], hash[SECRET_HASH_MAX];
-    if (secret == NULL) {
-        if (!secret_generate(generated))
-            goto fail;
-        secret = generated;
-    }
-    if (!secret_hash(secret, hash))
-        goto fail;
-    struct db *db = open_migrated(cfg);
-    if (db == NULL)
-        goto fail;
-    struct client_new c = {id, hash, partner, g.data, uris.len ? uris.data : ""};
-    enum db_status st = store_client_add(db, &c);
-    db_close(db);
-    if (st == DB_CONSTRAINT) {
-        fprintf(stderr, "connectd client add: a client with id '%s' already exists\n", id);
-        goto fail;
-    }
-    if (st != DB_OK) {
-        fprintf(stderr, "connectd client add: database error (see log)\n");
-        goto fail;
-    }
-    printf("client_id:     %s\nclient_secret: %s\npartner:       %s\ngrants:        %s\n", id, secret, partner, g.data);
-    printf("The secret is shown only this once; connectd stores only its hash.\n");
-    rc = 0;
-    goto out;
-fail:
-    rc = 1;
-out:
-    buf_free(&g);
-    buf_free(&uris);
-    return rc;
-}
-
-static void print_client(const struct client_rec *c, void *arg)
-{
-    (void)arg;
-    char uris[1024];
-    snprintf(uris, sizeof uris, "%s", c->redirect_uris);
-    for (char *p = uris; *p; p++)
-        if (*p == '\n')
-            *p = ' ';
-    printf("%-32s %-12s %-48s %s\n", c->client_id, c->partner, c->grants, uris);
-}
-
-static int cmd_client_list(struct config *cfg, struct cmd_args *a)
-{
-    (void)a;
-    struct db *db = open_migrated(cfg);
-    if (db == NULL)
-        return 1;
-    printf("%-32s %-12s %-48s %s\n", "CLIENT ID", "PARTNER", "GRANTS", "REDIRECT URIS");
-    enum db_status st = store_client_list(db, print_client, NULL);
-    db_close(db);
-    return st == DB_OK ? 0 : 1;
-}
-
-static const struct cmd_flag CLIENT_REMOVE_FLAGS[] = {
-    {"id", "ID", false, "the client to remove"},
-    {NULL, NULL, false, NULL},
-};
-
-static int cmd_client_remove(struct config *cfg, struct cmd_args *a)
-{
-    const char *id = arg1(a, 0);
-    if (id == NULL) {
-        fprintf(stderr, "connectd client remove: --id is required\n");
-        return EXIT_USAGE;
-    }
-    struct db *db = open_migrated(cfg);
-    if (db == NULL)
-        return 1;
-    bool removed = false;
-    enum db_status st = store_client_remove(db, id, &removed);
-    db_close(db);
-    if (st != DB_OK)
-        return 1;
-    if (!removed) {
-        fprintf(stderr, "connectd client remove: no client with id '%s'\n", id);
-        return 1;
-    }
-    printf("removed client %s\n", id);
     return 0;
 }
 
@@ -476,7 +286,11 @@ static const struct command COMMANDS[] = {
     {"migrate", "Apply pending database migrations and exit.", CFG_DB, NULL, cmd_migrate},
     {"client add", "Register an OAuth client; prints its secret once.", CFG_DB, CLIENT_ADD_FLAGS, cmd_client_add},
     {"client list", "List the registered clients.", CFG_DB, NULL, cmd_client_list},
-    {"client remove", "Remove a client.", CFG_DB, CLIENT_REMOVE_FLAGS, cmd_client_remove},
+    {"client show", "Show a client's settings (never its secret).", CFG_DB, CLIENT_SHOW_FLAGS, cmd_client_show},
+    {"client update", "Change some of a client's settings.", CFG_DB, CLIENT_UPDATE_FLAGS, cmd_client_update},
+    {"client rotate-secret", "Replace a client's secret; prints the new one once.", CFG_DB, CLIENT_ROTATE_FLAGS,
+     cmd_client_rotate_secret},
+    {"client remove", "Remove a client and revoke its tokens.", CFG_DB, CLIENT_REMOVE_FLAGS, cmd_client_remove},
     {"version", "Print the version.", 0, NULL, cmd_version},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
@@ -486,7 +300,7 @@ static void print_usage(const char *prog, FILE *out)
     fprintf(out, "connectd — a self-hostable, wire-compatible Connect/ConnectID server\n\n"
                  "usage: %s <command> [options]\n\ncommands:\n", prog);
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(out, "  %-16s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+        fprintf(out, "  %-22s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
     fprintf(out, "\nRun '%s <command> --help' for a command's options.\n", prog);
 }
 
@@ -521,7 +335,8 @@ int cli_main(int argc, char **argv)
     int used = match_command(argc - 1, argv + 1, &c);
     if (used == 0) {
         if (!strcmp(argv[1], "client"))
-            fprintf(stderr, "connectd client: expected add, list or remove (see 'connectd --help')\n");
+            fprintf(stderr, "connectd client: expected add, list, show, update, rotate-secret or remove "
+                            "(see 'connectd --help')\n");
         else
             fprintf(stderr, "connectd: unknown command '%s' (see 'connectd --help')\n", argv[1]);
         return EXIT_USAGE;

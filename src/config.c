@@ -22,6 +22,8 @@ const struct config_option CONFIG_OPTIONS[] = {
     {"timezone", "ZONE", CFG_SERVE, "business time zone (default Europe/Oslo)"},
     {"read-timeout", "SECONDS", CFG_SERVE, "drop a client that sends nothing for this long (default 10)"},
     {"shutdown-timeout", "SECONDS", CFG_SERVE, "on SIGTERM, wait this long for open connections (default 5)"},
+    {"auth-fail-rate", "N", CFG_SERVE,
+     "failed authentications allowed per client address per second, burst twice that (default 10; 0 = no limit)"},
     {"log-level", "LEVEL", CFG_DB, "debug, info, warn or error (default info)"},
     {"config", "FILE", CFG_DB, "read settings from FILE (lines of name = value)"},
     {NULL, NULL, 0, NULL},
@@ -38,6 +40,7 @@ void config_defaults(struct config *c)
     snprintf(c->timezone, sizeof c->timezone, "Europe/Oslo");
     c->read_timeout_s = 10;
     c->shutdown_timeout_s = 5;
+    c->auth_fail_rate = 10;
     snprintf(c->log_level, sizeof c->log_level, "info");
 }
 
@@ -149,6 +152,12 @@ bool config_set(struct config *c, const char *name, const char *value, char *err
         if (!parse_int(name, value, 0, 3600, &n, err, errlen))
             return false;
         c->shutdown_timeout_s = (int)n;
+        return true;
+    }
+    if (!strcmp(name, "auth-fail-rate")) {
+        if (!parse_int(name, value, 0, 1000000, &n, err, errlen))
+            return false;
+        c->auth_fail_rate = (int)n;
         return true;
     }
     if (!strcmp(name, "log-level")) {

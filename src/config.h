@@ -27,6 +27,7 @@ struct config {
     char timezone[64];
     int read_timeout_s;     /* slow clients are dropped after this long without progress */
     int shutdown_timeout_s; /* SIGTERM: how long in-flight connections may take to finish */
+    int auth_fail_rate; /* failed authentications per source address per second (burst 2x); 0 = off */
     char log_level[16];
     char config_file[1024];
 };

@@ -12,6 +12,7 @@
 #include "util/buf.h"
 #include "util/crypto.h"
 #include "util/log.h"
+#include "util/utf8.h"
 
 const char *request_param(struct request *req, const char *name)
 {
@@ -67,6 +68,7 @@ static void reply_reset(struct request *req)
     req->value = NULL;
     req->raw = NULL;
     req->is_error = false;
+    req->json_only = false;
 }
 
 void reply_value(struct request *req, int status, json_t *value)
@@ -95,6 +97,7 @@ bool reply_error(struct request *req, int status, const char *exception_type, co
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    utf8_scrub(msg); /* messages may quote client input */
     json_t *v = json_object();
     json_object_set_new(v, "exceptionType", json_string(exception_type));
     json_object_set_new(v, "errorMessage", json_string(msg));
@@ -103,16 +106,22 @@ bool reply_error(struct request *req, int status, const char *exception_type, co
     return false;
 }
 
-bool reply_internal(struct request *req, const char *what)
+const char *request_log_failure(struct request *req, const char *what)
 {
-    char id[33];
+    char *id = h2o_mem_alloc_pool(req->pool, 33);
     if (!random_hex(id, 16))
-        snprintf(id, sizeof id, "unavailable");
+        snprintf(id, 33, "unavailable");
     /* The path without its query string: a query may carry secrets (spec README §13). */
     h2o_iovec_t path = req->h2o->path;
     size_t plen = req->h2o->query_at == SIZE_MAX ? path.len : req->h2o->query_at;
     log_error("correlation=%s %s %.*s: %s", id, http_method_name(req->method), (int)plen, path.base, what);
+    return id;
+}
+
+bool reply_internal(struct request *req, const char *what)
+{
     /* Only the id reaches the client: the log line holds the cause. */
+    const char *id = request_log_failure(req, what);
     return reply_error(req, 500, EXC_SERVICE, "Internal error, correlation id %s", id);
 }
 
@@ -174,7 +183,7 @@ static void send_value(struct request *req, enum default_format def)
 {
     const struct route *route = req->match.route;
     struct negotiation n = {FORMAT_JSON, false};
-    if (!(route && (route->flags & ROUTE_JSON_ONLY)))
+    if (!req->json_only && !(route && (route->flags & ROUTE_JSON_ONLY)))
         n = negotiate_request(req, def);
     struct buf out = BUF_INIT;
     if (n.format == FORMAT_XML) {

@@ -20,6 +20,14 @@
 struct worker;
 struct db;
 
+/* Who is calling: set by the auth layer on /capi requests (spec README §5), NULL elsewhere.
+ * Handlers see only data of the caller's partner. */
+struct caller {
+    char client_id[101];
+    char partner[64];
+    char user_id[33]; /* the user's uniqueId for user-mode tokens, "" for client mode */
+};
+
 /* exceptionType values (spec README §9.1). */
 #define EXC_VALIDATION "ValidationException"
 #define EXC_NOT_FOUND "NotFoundException"
@@ -50,11 +58,13 @@ struct request {
     size_t query_len;
     struct body body; /* parsed for ROUTE_BODY routes; body.value NULL otherwise */
     const char *client_id; /* the authenticated client, for the access log; NULL if none */
+    const struct caller *caller; /* /capi only: the authenticated caller */
 
     /* the reply */
     enum reply_kind reply;
     int status;
-    bool is_error; /* an API error body: its XML root is <error> */
+    bool is_error;  /* an API error body: its XML root is <error> */
+    bool json_only; /* OAuth bodies are JSON whatever the Accept header says (spec README §9.2) */
     json_t *value;
     const char *raw;
     size_t raw_len;
@@ -82,8 +92,10 @@ void reply_raw(struct request *req, int status, const char *content_type, const 
  * handler can write `return reply_error(...)` in a bool function. */
 bool reply_error(struct request *req, int status, const char *exception_type, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* 500 ServiceException: logs what with a fresh correlation id and puts only the id in the
- * body. Never pass user input as what. */
+/* Logs an unexpected failure under a fresh correlation id and returns the id (pool memory).
+ * Never pass user input as what. */
+const char *request_log_failure(struct request *req, const char *what);
+/* 500 ServiceException carrying only the correlation id (request_log_failure). */
 bool reply_internal(struct request *req, const char *what);
 void reply_header(struct request *req, const char *name, const char *value);
 

@@ -22,6 +22,7 @@
 #include "http/accesslog.h"
 #include "http/metrics.h"
 #include "http/request.h"
+#include "oauth/oauth.h"
 #include "store/db.h"
 #include "util/log.h"
 
@@ -115,6 +116,11 @@ static bool body_or_reply(struct request *req)
     }
 }
 
+static bool is_capi(const struct path *p)
+{
+    return p->nseg >= 1 && p->seg[0].len == 4 && !memcmp(p->seg[0].p, "capi", 4);
+}
+
 static void dispatch(struct request *req, const char *norm)
 {
     h2o_req_t *h = req->h2o;
@@ -124,6 +130,9 @@ static void dispatch(struct request *req, const char *norm)
         req->query_len = h->path.len - h->query_at - 1;
     }
     if (!parse_path_or_reply(req, h->path.base, raw_len))
+        return;
+    /* /capi authenticates before routing: 401/403/429 come before 404/405 (README §4). */
+    if (is_capi(&req->path) && !bearer_or_reply(req))
         return;
     if (!route_or_reply(req, norm))
         return;

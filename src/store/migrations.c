@@ -71,6 +71,29 @@ static const struct migration migrations[] = {
      "    name TEXT NOT NULL PRIMARY KEY,\n"
      "    value TEXT NOT NULL\n"
      ");\n"},
+    /* Per-client token lifetimes and rate limits (spec README §10, §13; identity.md §3.2) and
+     * the tokens themselves, stored as SHA-256 hex only. One ALTER per column: SQLite accepts
+     * nothing else. The CHECKs keep a zero lifetime or a negative rate out whatever the caller.
+     * A client's tokens go with it (ON DELETE CASCADE). */
+    {2, "oauth",
+     "ALTER TABLE client ADD COLUMN access_ttl BIGINT NOT NULL DEFAULT 43200 CHECK (access_ttl > 0);\n"
+     "ALTER TABLE client ADD COLUMN refresh_ttl BIGINT NOT NULL DEFAULT 2592000 CHECK (refresh_ttl > 0);\n"
+     "ALTER TABLE client ADD COLUMN capi_rate BIGINT NOT NULL DEFAULT 1000 CHECK (capi_rate >= 0);\n"
+     "ALTER TABLE client ADD COLUMN token_rate BIGINT NOT NULL DEFAULT 100 CHECK (token_rate >= 0);\n"
+     "ALTER TABLE client ADD COLUMN updated_at BIGINT NOT NULL DEFAULT 0;\n"
+     "UPDATE client SET updated_at = created_at;\n"
+     "CREATE TABLE token (\n"
+     "    token_hash TEXT NOT NULL PRIMARY KEY,\n"
+     "    kind TEXT NOT NULL CHECK (kind IN ('access', 'refresh')),\n"
+     "    client_id TEXT NOT NULL REFERENCES client(client_id) ON DELETE CASCADE,\n"
+     "    user_id TEXT,\n"
+     "    refresh_hash TEXT,\n"
+     "    expires_at BIGINT NOT NULL,\n"
+     "    revoked_at BIGINT,\n"
+     "    created_at BIGINT NOT NULL\n"
+     ");\n"
+     "CREATE INDEX token_client ON token (client_id);\n"
+     "CREATE INDEX token_refresh ON token (refresh_hash) WHERE refresh_hash IS NOT NULL;\n"},
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -177,7 +200,7 @@ static bool apply_one(struct db *db, const struct migration *m, char *err, size_
     return true;
 }
 
-static bool apply_all(struct db *db, char *err, size_t errlen)
+static bool apply_all(struct db *db, int target, char *err, size_t errlen)
 {
     if (db_exec_script(db, create_migrations_table) != DB_OK) {
         snprintf(err, errlen, "cannot create schema_migrations: %s", db_errmsg(db));
@@ -195,15 +218,21 @@ static bool apply_all(struct db *db, char *err, size_t errlen)
         return false;
     }
     for (int i = 0; i < NMIGRATIONS; i++)
-        if (migrations[i].version > current && !apply_one(db, &migrations[i], err, errlen))
+        if (migrations[i].version > current && migrations[i].version <= target &&
+            !apply_one(db, &migrations[i], err, errlen))
             return false;
     return true;
 }
 
 bool store_migrate(struct db *db, char *err, size_t errlen)
 {
+    return store_migrate_to(db, store_schema_latest(), err, errlen);
+}
+
+bool store_migrate_to(struct db *db, int version, char *err, size_t errlen)
+{
     if (db_kind(db) != DB_POSTGRES)
-        return apply_all(db, err, errlen);
+        return apply_all(db, version, err, errlen);
     /* PostgreSQL: one migrator at a time across all processes; others wait here and then
      * find nothing left to do. The lock is per session, so it is released explicitly. */
     struct db_param key = P_INT(MIGRATION_LOCK_KEY);
@@ -211,7 +240,7 @@ bool store_migrate(struct db *db, char *err, size_t errlen)
         snprintf(err, errlen, "cannot take the migration lock: %s", db_errmsg(db));
         return false;
     }
-    bool ok = apply_all(db, err, errlen);
+    bool ok = apply_all(db, version, err, errlen);
     if (db_exec(db, &st_unlock, &key, 1, NULL) != DB_OK)
         log_error("store: cannot release the migration lock: %s", db_errmsg(db));
     return ok;

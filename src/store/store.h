@@ -18,6 +18,8 @@
 /* Applies pending migrations (store/migrations.c), each in its own transaction, recorded in
  * schema_migrations. Safe to run from several processes at once. */
 bool store_migrate(struct db *db, char *err, size_t errlen);
+/* The same, stopping after version (upgrade tests build an older schema with it). */
+bool store_migrate_to(struct db *db, int version, char *err, size_t errlen);
 /* The highest applied migration version, or -1 on error. */
 int store_schema_version(struct db *db);
 /* The version the code expects. */
@@ -39,12 +41,22 @@ int64_t store_outbox_backlog(struct db *db);
 
 #define CLIENT_ID_MAX 100
 
+/* Defaults of the per-client settings (spec README §10, §13). */
+#define CLIENT_ACCESS_TTL_DEFAULT 43200    /* s: 12 h */
+#define CLIENT_REFRESH_TTL_DEFAULT 2592000 /* s: 30 days */
+#define CLIENT_CAPI_RATE_DEFAULT 1000      /* /capi requests per second (burst twice that); 0 = unlimited */
+#define CLIENT_TOKEN_RATE_DEFAULT 100      /* token-endpoint requests per second (burst twice); 0 = unlimited */
+
 struct client_new {
     const char *client_id;
     const char *secret_hash; /* from secret_hash(); the secret itself never reaches the store */
     const char *partner;     /* partner id; created if missing */
     const char *grants;      /* comma-separated canonical grant names */
     const char *redirect_uris; /* newline-separated, may be "" */
+    int64_t access_ttl;      /* seconds; 0 = default */
+    int64_t refresh_ttl;     /* seconds; 0 = default */
+    int64_t capi_rate;       /* -1 = default, 0 = unlimited */
+    int64_t token_rate;      /* -1 = default, 0 = unlimited */
 };
 
 struct client_rec {
@@ -53,7 +65,23 @@ struct client_rec {
     char *partner;
     char *grants;
     char *redirect_uris;
-    int64_t created_at; /* epoch ms */
+    int64_t access_ttl;  /* seconds */
+    int64_t refresh_ttl; /* seconds */
+    int64_t capi_rate;   /* per second, 0 = unlimited */
+    int64_t token_rate;  /* per second, 0 = unlimited */
+    int64_t created_at;  /* epoch ms */
+    int64_t updated_at;  /* epoch ms */
+};
+
+/* A partial update: NULL / -1 leaves a field as it is. */
+struct client_update {
+    const char *partner;
+    const char *grants;
+    const char *redirect_uris;
+    int64_t access_ttl;
+    int64_t refresh_ttl;
+    int64_t capi_rate;
+    int64_t token_rate;
 };
 
 /* DB_CONSTRAINT when the id exists. */
@@ -62,9 +90,54 @@ enum db_status store_client_add(struct db *db, const struct client_new *c);
 enum db_status store_client_get(struct db *db, const char *client_id, bool *found, struct client_rec *out);
 /* Calls fn for every client in id order. */
 enum db_status store_client_list(struct db *db, void (*fn)(const struct client_rec *c, void *arg), void *arg);
-/* *removed set to whether it existed. */
+/* *removed set to whether it existed. Its tokens go with it (they stop working at once on
+ * this node, within the token cache's lifetime on others). */
 enum db_status store_client_remove(struct db *db, const char *client_id, bool *removed);
+enum db_status store_client_update(struct db *db, const char *client_id, const struct client_update *u, bool *found);
+/* Replaces the secret hash (rotate-secret). Existing tokens stay valid. */
+enum db_status store_client_set_secret(struct db *db, const char *client_id, const char *secret_hash, bool *found);
 void client_rec_free(struct client_rec *c);
+
+/* ---- OAuth tokens (spec identity.md §3.2) ----------------------------------------------- */
+/* Tokens are stored only as their SHA-256 (hex): a database dump yields no usable token. */
+
+#define TOKEN_HASH_HEX 65 /* 64 hex + NUL */
+
+enum token_kind {
+    TOKEN_ACCESS,
+    TOKEN_REFRESH,
+};
+
+struct token_new {
+    const char *hash;         /* sha256 hex of the token */
+    enum token_kind kind;
+    const char *client_id;
+    const char *user_id;      /* uniqueId, NULL for client-mode tokens */
+    const char *refresh_hash; /* access tokens issued from a refresh token: its hash; else NULL */
+    int64_t expires_at;       /* epoch ms */
+};
+
+struct token_rec {
+    enum token_kind kind;
+    char client_id[CLIENT_ID_MAX + 1];
+    char partner[64];
+    char user_id[33];         /* "" when none */
+    char refresh_hash[TOKEN_HASH_HEX]; /* "" when none */
+    int64_t expires_at;       /* epoch ms */
+    int64_t created_at;       /* epoch ms */
+    bool revoked;
+};
+
+/* In a transaction or alone. DB_CONSTRAINT on a hash collision (practically never). */
+enum db_status store_token_insert(struct db *db, const struct token_new *t);
+/* Read-only lookup by hash (validation never writes). Expired and revoked tokens are returned
+ * with their state so callers can say which; *found false for an unknown hash. */
+enum db_status store_token_get(struct db *db, const char *hash, bool *found, struct token_rec *out);
+/* Revokes the token; for a refresh token also every access token issued from it. *revoked
+ * false when it was unknown or already revoked. */
+enum db_status store_token_revoke(struct db *db, const char *hash, bool *revoked);
+/* Revokes the access tokens issued from a refresh token (the refresh grant, rule 3). */
+enum db_status store_token_revoke_from_refresh(struct db *db, const char *refresh_hash);
 
 /* ---- demo data (make run) --------------------------------------------------------------- */
 

@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <string.h>
 
 #define SALT_BYTES 16
@@ -159,4 +160,11 @@ bool ct_equal(const void *a, size_t alen, const void *b, size_t blen)
     if (alen != blen)
         return false;
     return alen == 0 || CRYPTO_memcmp(a, b, alen) == 0;
+}
+
+void sha256_hex(const void *data, size_t n, char out[65])
+{
+    unsigned char md[32];
+    SHA256(data, n, md);
+    hex_encode(md, sizeof md, out);
 }

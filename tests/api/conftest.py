@@ -8,10 +8,14 @@ each server gets its own freshly created database, dropped again at teardown. Te
 (database file, access log, stdout/stderr) are removed at teardown unless CONNECTD_TEST_KEEP=1.
 
 Fixtures:
-  server          session-scoped server (--sandbox --workers 2) for tests that only read
-  server_factory  starts extra servers with their own flags; stops them at the test's end
+  server          session-scoped server (--sandbox --workers 2 --auth-fail-rate 0) for tests
+                  that only read (every test comes from 127.0.0.1, so the per-address limit of
+                  failed authentications is off there; test it on a server_factory server)
+  server_factory  starts extra servers with their own flags; stops them at the test's end.
+                  server_factory(db=other.db) starts a second server on another's database.
   fresh_db        a fresh database URL without a server (for CLI tests)
-Helpers (import from conftest): raw_exchange, RawConn, http_request, parse_xml.
+Helpers (import from conftest): raw_exchange, RawConn, http_request, parse_xml, run_cli,
+add_client.
 """
 
 import http.client
@@ -306,11 +310,11 @@ _SESSION_SERVER = []
 
 @pytest.fixture(scope="session")
 def server(_session_pool):
-    """The shared server: --sandbox --workers 2, access log in its temp dir."""
+    """The shared server: --sandbox --workers 2 --auth-fail-rate 0, access log in its temp dir."""
     if not os.access(CONNECTD_BIN, os.X_OK):
         pytest.fail("connectd binary not found at %s (build it, or set CONNECTD_BIN)"
                     % CONNECTD_BIN, pytrace=False)
-    srv = _session_pool.start()
+    srv = _session_pool.start("--auth-fail-rate", "0")
     _SESSION_SERVER.append(srv)
     return srv
 
@@ -328,7 +332,12 @@ def _session_server_still_alive():
 
 @pytest.fixture
 def server_factory():
-    """server_factory(*extra_args, workers=2, sandbox=True, access_log=None) -> Server."""
+    """server_factory(*extra_args, workers=2, sandbox=True, access_log=None, db=None) -> Server.
+
+    db=None gives the server a fresh database; db=srv.db starts it on another server's database
+    (two processes sharing one PostgreSQL database). That database is dropped with the pool
+    that created it.
+    """
     if not os.access(CONNECTD_BIN, os.X_OK):
         pytest.fail("connectd binary not found at %s (build it, or set CONNECTD_BIN)"
                     % CONNECTD_BIN, pytrace=False)
@@ -350,6 +359,35 @@ def run_cli(*args, timeout=30):
     """Run `connectd ARGS...`; returns CompletedProcess with text stdout/stderr."""
     return subprocess.run([CONNECTD_BIN] + list(args), capture_output=True, text=True,
                           timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+CLIENT_SECRET_RE = re.compile(r"^client_secret:\s*(\S+)\s*$", re.M)
+
+
+def add_client(db_url, client_id=None, grants="client_credentials", secret=None, **options):
+    """Register an OAuth client with `connectd client add`; returns (client_id, secret).
+
+    client_id defaults to a fresh unique id (the server caches client settings for up to 5 s,
+    so a fresh id per test keeps tests independent). options become flags with dashes:
+    access_ttl=600 -> --access-ttl 600; also refresh_ttl, capi_rate, token_rate, partner.
+    A list value repeats the flag (redirect_uri=[...]).
+    """
+    cid = client_id or "t.%s" % uuid.uuid4().hex[:12]
+    args = ["client", "add", "--db", db_url, "--id", cid, "--grants", grants]
+    if secret is not None:
+        args += ["--secret", secret]
+    for name, value in options.items():
+        flag = "--" + name.replace("_", "-")
+        for v in (value if isinstance(value, (list, tuple)) else [value]):
+            args += [flag, str(v)]
+    r = run_cli(*args)
+    assert r.returncode == 0, "connectd %s failed (%s): %s" % (" ".join(args), r.returncode,
+                                                               r.stderr)
+    m = CLIENT_SECRET_RE.search(r.stdout)
+    assert m, "no 'client_secret: ...' line in the output of client add: %r" % r.stdout
+    if secret is not None:
+        assert m.group(1) == secret, (m.group(1), secret)
+    return cid, m.group(1)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
-"""Operations surface: /healthz, /readyz, /metrics, the access log and the command line.
+"""Operations surface: /healthz, /readyz, /metrics and the access log (the command line: test_cli.py).
 
 The server contract: GET /healthz and /readyz answer small JSON status objects, /metrics is
 Prometheus text (version 0.0.4) with a request counter labelled by route template, a duration
 histogram and the outbox backlog gauge; each request writes one JSON access-log line with no
-query-string secrets; the CLI migrates, manages clients and prints its version.
+query-string secrets.
 """
 
 import re
@@ -13,7 +13,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import JSON_CT, run_cli
+from conftest import JSON_CT
 
 PROM_CT_RE = re.compile(r"^text/plain;\s*version=0\.0\.4(;\s*charset=utf-8)?$", re.I)
 SAMPLE_RE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)(\s+\d+)?$')
@@ -230,58 +230,3 @@ def test_access_log_off_writes_nothing(server_factory):
     time.sleep(0.3)
     assert srv.stdout_text().strip() == ""
     assert "/healthz" not in srv.stderr_text()
-
-
-# ---------------------------------------------------------------------------------------------
-# Command line
-
-
-def test_version_prints_version_and_exits_0():
-    r = run_cli("version")
-    assert r.returncode == 0, r.stderr
-    assert re.search(r"\d+\.\d+\.\d+", r.stdout), r.stdout
-
-
-@pytest.mark.parametrize("args", [["--help"], ["serve", "--help"], ["migrate", "--help"],
-                                  ["client", "add", "--help"], ["client", "list", "--help"],
-                                  ["client", "remove", "--help"], ["version", "--help"]],
-                         ids=lambda a: " ".join(a))
-def test_help_exits_0_and_prints_usage(args):
-    r = run_cli(*args)
-    assert r.returncode == 0, (args, r.stderr)
-    assert (r.stdout + r.stderr).strip()
-
-
-def test_unknown_command_fails():
-    r = run_cli("no-such-command")
-    assert r.returncode != 0
-
-
-def test_migrate_is_idempotent(fresh_db):
-    for _ in range(2):
-        r = run_cli("migrate", "--db", fresh_db.url)
-        assert r.returncode == 0, r.stderr
-
-
-def test_client_add_list_remove(fresh_db):
-    cid = "test.client." + uuid.uuid4().hex[:6]
-    r = run_cli("client", "add", "--db", fresh_db.url, "--id", cid, "--grants", "client_credentials",
-                "--secret", "s3cr3t-value-for-test")
-    assert r.returncode == 0, r.stderr
-    assert "s3cr3t-value-for-test" in r.stdout
-    r = run_cli("client", "list", "--db", fresh_db.url)
-    assert r.returncode == 0, r.stderr
-    assert cid in r.stdout
-    assert "s3cr3t-value-for-test" not in r.stdout + r.stderr
-    r = run_cli("client", "remove", "--db", fresh_db.url, "--id", cid)
-    assert r.returncode == 0, r.stderr
-    r = run_cli("client", "list", "--db", fresh_db.url)
-    assert r.returncode == 0, r.stderr
-    assert cid not in r.stdout
-
-
-def test_client_add_generates_and_prints_a_secret(fresh_db):
-    cid = "test.gen." + uuid.uuid4().hex[:6]
-    r = run_cli("client", "add", "--db", fresh_db.url, "--id", cid, "--grants", "client_credentials")
-    assert r.returncode == 0, r.stderr
-    assert re.search(r"[A-Za-z0-9_\-]{16,}", r.stdout), r.stdout

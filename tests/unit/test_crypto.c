@@ -163,3 +163,17 @@ Test(crypto, test_random_bytes_fills_the_buffer)
     cr_assert_neq(memcmp(a, b, sizeof a), 0);
     cr_assert(random_bytes(a, 0));
 }
+
+Test(crypto, test_sha256_hex_matches_known_vectors)
+{
+    char out[66];
+    memset(out, 'x', sizeof out);
+    sha256_hex("", 0, out);
+    cr_assert_str_eq(out, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    sha256_hex("abc", 3, out);
+    cr_assert_str_eq(out, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    const char *two_blocks = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    sha256_hex(two_blocks, strlen(two_blocks), out);
+    cr_assert_str_eq(out, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    cr_assert_eq(out[65], 'x', "writes exactly 65 bytes");
+}

@@ -1,8 +1,7 @@
-/* test_store.c — src/store/ (db.h, store.h) on every engine: each test body runs on SQLite (a
- * fresh file under /tmp, then :memory:) and, when CONNECTD_TEST_PG_URL is set, on PostgreSQL in
- * its own schema "connectd_t_<hash>_<test>", DROPPED (CASCADE) at the start and end of the test:
- * point the variable at a scratch database. Parallel Criterion tests never share a schema, but
- * two runs of this binary against one database at the same time would. */
+/* test_store.c — src/store/ (db.h, store.h: schema, SQL layer, outbox, demo data) on every
+ * engine, through the harness in store_engines.h: SQLite file, SQLite :memory: and, when
+ * CONNECTD_TEST_PG_URL is set, PostgreSQL in a scratch schema per test. Clients and tokens have
+ * their own files (test_store_clients.c, test_store_tokens.c). */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -12,126 +11,8 @@
 
 #include "store/db.h"
 #include "store/store.h"
+#include "store_engines.h"
 #include "util/crypto.h"
-
-/* ---- engines ------------------------------------------------------------------------------ */
-
-struct engine {
-    const char *label;
-    char url[512];
-    char schema[96]; /* PostgreSQL only */
-    char path[256];  /* SQLite file only */
-};
-
-typedef void (*store_test_fn)(struct db *db, const struct engine *e);
-
-/* A connection to e, or NULL with err filled (safe from any thread: no asserts). */
-static struct db *engine_try_connect(const struct engine *e, char *err, size_t errlen)
-{
-    struct db *db = db_open(e->url, err, errlen);
-    if (db == NULL || e->schema[0] == '\0')
-        return db;
-    char sql[160];
-    snprintf(sql, sizeof sql, "SET search_path TO %s", e->schema);
-    if (db_exec_script(db, sql) != DB_OK) {
-        snprintf(err, errlen, "cannot set search_path: %s", db_errmsg(db));
-        db_close(db);
-        return NULL;
-    }
-    return db;
-}
-
-static struct db *engine_connect(const struct engine *e)
-{
-    char err[512];
-    struct db *db = engine_try_connect(e, err, sizeof err);
-    cr_assert_not_null(db, "%s: %s", e->label, err);
-    return db;
-}
-
-static void remove_sqlite_files(const char *path)
-{
-    char p[300];
-    unlink(path);
-    snprintf(p, sizeof p, "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", path);
-    unlink(p);
-}
-
-static void run_on(struct engine *e, store_test_fn fn)
-{
-    struct db *db = engine_connect(e);
-    fn(db, e);
-    db_close(db);
-}
-
-static void pg_schema(const struct engine *e, bool create)
-{
-    struct engine admin = *e;
-    admin.schema[0] = '\0';
-    struct db *db = engine_connect(&admin);
-    char sql[256];
-    snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE%s%s", e->schema, create ? "; CREATE SCHEMA " : "",
-             create ? e->schema : "");
-    cr_assert_eq(db_exec_script(db, sql), DB_OK, "%s: %s", sql, db_errmsg(db));
-    db_close(db);
-}
-
-/* Runs fn on each engine. needs_shared skips engines where connections do not share data. */
-static void run_everywhere(const char *test, store_test_fn fn, bool needs_shared)
-{
-    struct engine e = {.label = "sqlite-file"};
-    snprintf(e.path, sizeof e.path, "/tmp/connectd_test_store_%d_%s.db", (int)getpid(), test);
-    snprintf(e.url, sizeof e.url, "sqlite:%s", e.path);
-    remove_sqlite_files(e.path);
-    run_on(&e, fn);
-    remove_sqlite_files(e.path);
-
-    if (!needs_shared) {
-        struct engine m = {.label = "sqlite-memory", .url = "sqlite::memory:"};
-        run_on(&m, fn);
-    }
-
-    const char *pg = getenv("CONNECTD_TEST_PG_URL");
-    if (pg && *pg) {
-        struct engine p = {.label = "postgres"};
-        snprintf(p.url, sizeof p.url, "%s", pg);
-        /* PostgreSQL cuts identifiers at 63 bytes: a hash keeps long test names apart. */
-        unsigned h = 5381;
-        for (const char *c = test; *c; c++)
-            h = h * 33 + (unsigned char)*c;
-        snprintf(p.schema, sizeof p.schema, "connectd_t_%08x_%.40s", h, test);
-        pg_schema(&p, true);
-        run_on(&p, fn);
-        pg_schema(&p, false);
-    }
-}
-
-#define STORE_TEST(name, needs_shared)                                                                            \
-    static void name##_body(struct db *db, const struct engine *e);                                              \
-    Test(store, name)                                                                                            \
-    {                                                                                                            \
-        run_everywhere(#name, name##_body, needs_shared);                                                        \
-    }                                                                                                            \
-    static void name##_body(struct db *db, const struct engine *e)
-
-static void migrate(struct db *db, const struct engine *e)
-{
-    char err[256] = "";
-    cr_assert(store_migrate(db, err, sizeof err), "%s: %s", e->label, err);
-}
-
-/* One integer from a one-row query. */
-static int64_t one_int(struct db *db, struct db_stmt *st, const struct db_param *p, int n)
-{
-    struct db_rows *r = NULL;
-    cr_assert_eq(db_query(db, st, p, n, &r), DB_OK, "%s", db_errmsg(db));
-    cr_assert(db_next(r));
-    int64_t v = db_int(r, 0);
-    db_rows_free(r);
-    return v;
-}
 
 DB_STMT(st_count_settings, "SELECT count(*) FROM setting");
 DB_STMT(st_count_partners, "SELECT count(*) FROM partner");
@@ -155,6 +36,37 @@ STORE_TEST(test_migrate_twice_is_idempotent_and_reaches_latest, false)
     cr_assert_eq(one_int(db, &st_count_migrations, NULL, 0), store_schema_latest(), "%s", e->label);
     cr_assert_eq(one_int(db, &st_count_outbox, NULL, 0), 0);
     cr_assert(db_ping(db));
+}
+
+DB_STMT(st_v1_partner, "INSERT INTO partner (id, name, schema_id, created_at) VALUES ($1, $2, $3, $4)");
+DB_STMT(st_v1_client, "INSERT INTO client (client_id, secret_hash, partner_id, grants, redirect_uris, created_at)\n"
+                      " VALUES ('old.example', 'hs256$o$o', 'acme', 'client_credentials', '', 1700000000000)");
+
+STORE_TEST(test_migration_2_upgrades_a_version_1_database_keeping_its_clients, false)
+{
+    char err[256] = "";
+    cr_assert(store_migrate_to(db, 1, err, sizeof err), "%s: %s", e->label, err);
+    cr_assert_eq(store_schema_version(db), 1, "%s", e->label);
+    struct db_param p[] = {P_TEXT("acme"), P_TEXT("acme"), P_TEXT("ACME"), P_INT(0)};
+    cr_assert_eq(db_exec(db, &st_v1_partner, p, 4, NULL), DB_OK);
+    cr_assert_eq(db_exec(db, &st_v1_client, NULL, 0, NULL), DB_OK, "%s: %s", e->label, db_errmsg(db));
+
+    migrate(db, e);
+    cr_assert_eq(store_schema_version(db), store_schema_latest());
+    cr_assert_geq(store_schema_latest(), 2);
+    cr_assert_eq(one_int(db, &st_count_migrations, NULL, 0), store_schema_latest(), "%s", e->label);
+    bool found = false;
+    struct client_rec rec;
+    cr_assert_eq(store_client_get(db, "old.example", &found, &rec), DB_OK, "%s: %s", e->label, db_errmsg(db));
+    cr_assert(found);
+    cr_assert_eq(rec.access_ttl, CLIENT_ACCESS_TTL_DEFAULT, "%s", e->label);
+    cr_assert_eq(rec.refresh_ttl, CLIENT_REFRESH_TTL_DEFAULT);
+    cr_assert_eq(rec.capi_rate, CLIENT_CAPI_RATE_DEFAULT);
+    cr_assert_eq(rec.token_rate, CLIENT_TOKEN_RATE_DEFAULT);
+    cr_assert_eq(rec.updated_at, 1700000000000LL, "%s: an existing client was last changed when created", e->label);
+    client_rec_free(&rec);
+    struct token_new t = {.hash = "ab", .kind = TOKEN_ACCESS, .client_id = "old.example", .expires_at = 1};
+    cr_assert_eq(store_token_insert(db, &t), DB_OK, "%s: the token table is there: %s", e->label, db_errmsg(db));
 }
 
 /* ---- parameters and placeholders ---------------------------------------------------------- */
@@ -389,98 +301,6 @@ STORE_TEST(test_outbox_append_committed_leaves_one_event_with_a_uuid, false)
     db_rows_free(r);
 }
 
-/* ---- clients -------------------------------------------------------------------------------- */
-
-DB_STMT(st_partner_schema, "SELECT schema_id, name FROM partner WHERE id = $1");
-
-static struct client_new client(const char *id, const char *partner)
-{
-    return (struct client_new){.client_id = id, .secret_hash = "hs256$x$y", .partner = partner,
-                               .grants = "client_credentials,authorization_code",
-                               .redirect_uris = "https://a.example/cb\nhttps://b.example/cb"};
-}
-
-struct listing {
-    char ids[8][32];
-    int n;
-};
-
-static void collect(const struct client_rec *c, void *arg)
-{
-    struct listing *l = arg;
-    if (l->n < 8)
-        snprintf(l->ids[l->n++], sizeof l->ids[0], "%s", c->client_id);
-}
-
-STORE_TEST(test_client_add_get_list_remove, false)
-{
-    migrate(db, e);
-    struct client_new c1 = client("c1.example", "acme");
-    cr_assert_eq(store_client_add(db, &c1), DB_OK, "%s: %s", e->label, db_errmsg(db));
-
-    bool found = false;
-    struct client_rec rec;
-    cr_assert_eq(store_client_get(db, "c1.example", &found, &rec), DB_OK);
-    cr_assert(found);
-    cr_assert_str_eq(rec.client_id, "c1.example");
-    cr_assert_str_eq(rec.secret_hash, "hs256$x$y");
-    cr_assert_str_eq(rec.partner, "acme");
-    cr_assert_str_eq(rec.grants, "client_credentials,authorization_code");
-    cr_assert_str_eq(rec.redirect_uris, "https://a.example/cb\nhttps://b.example/cb");
-    cr_assert(rec.created_at > 1600000000000LL);
-    client_rec_free(&rec);
-    cr_assert_null(rec.client_id);
-
-    struct db_param pid = P_TEXT("acme");
-    struct db_rows *r = NULL;
-    cr_assert_eq(db_query(db, &st_partner_schema, &pid, 1, &r), DB_OK);
-    cr_assert(db_next(r), "%s: partner created", e->label);
-    cr_assert_str_eq(db_text(r, 0), "ACME");
-    cr_assert_str_eq(db_text(r, 1), "acme");
-    db_rows_free(r);
-
-    struct client_new c2 = client("c2.example", "acme"), c0 = client("c0.example", "acme");
-    c0.redirect_uris = NULL;
-    cr_assert_eq(store_client_add(db, &c2), DB_OK, "%s: partner already there", e->label);
-    cr_assert_eq(store_client_add(db, &c0), DB_OK);
-    cr_assert_eq(one_int(db, &st_count_partners, NULL, 0), 1);
-
-    struct listing l = {.n = 0};
-    cr_assert_eq(store_client_list(db, collect, &l), DB_OK);
-    cr_assert_eq(l.n, 3);
-    cr_assert_str_eq(l.ids[0], "c0.example");
-    cr_assert_str_eq(l.ids[1], "c1.example");
-    cr_assert_str_eq(l.ids[2], "c2.example");
-
-    bool removed = false;
-    cr_assert_eq(store_client_remove(db, "c1.example", &removed), DB_OK);
-    cr_assert(removed);
-    cr_assert_eq(store_client_remove(db, "c1.example", &removed), DB_OK);
-    cr_assert_not(removed);
-    cr_assert_eq(store_client_get(db, "c1.example", &found, &rec), DB_OK);
-    cr_assert_not(found);
-    cr_assert_eq(store_client_get(db, "c0.example", &found, &rec), DB_OK);
-    cr_assert(found);
-    cr_assert_str_eq(rec.redirect_uris, "", "NULL redirect URIs are stored as empty");
-    client_rec_free(&rec);
-}
-
-STORE_TEST(test_adding_an_existing_client_id_is_db_constraint, false)
-{
-    migrate(db, e);
-    struct client_new c = client("dup.example", "acme");
-    cr_assert_eq(store_client_add(db, &c), DB_OK);
-    struct client_new again = client("dup.example", "other");
-    cr_assert_eq(store_client_add(db, &again), DB_CONSTRAINT, "%s", e->label);
-    cr_assert_eq(one_int(db, &st_count_clients, NULL, 0), 1);
-    cr_assert_eq(one_int(db, &st_count_partners, NULL, 0), 1, "%s: the second partner was rolled back", e->label);
-    bool found = false;
-    struct client_rec rec;
-    cr_assert_eq(store_client_get(db, "dup.example", &found, &rec), DB_OK);
-    cr_assert_str_eq(rec.partner, "acme", "the original is untouched");
-    client_rec_free(&rec);
-}
-
 /* ---- demo data ---------------------------------------------------------------------------- */
 
 STORE_TEST(test_demo_loads_once_with_a_working_secret, false)
@@ -520,7 +340,8 @@ STORE_TEST(test_demo_loads_once_with_a_working_secret, false)
 STORE_TEST(test_demo_does_not_load_next_to_real_data, false)
 {
     migrate(db, e);
-    struct client_new c = client("real.example", "real");
+    struct client_new c = {.client_id = "real.example", .secret_hash = "hs256$x$y", .partner = "real",
+                           .grants = "client_credentials", .capi_rate = -1, .token_rate = -1};
     cr_assert_eq(store_client_add(db, &c), DB_OK);
     char secret[65];
     bool loaded = true;
