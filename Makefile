@@ -6,12 +6,13 @@ ASAN_BUILD ?= build-asan
 PY         ?= /usr/bin/python3
 LISTEN     ?= 127.0.0.1:8080
 DB         ?= sqlite:var/connectd.db
+FUZZ_SECONDS ?= 60
 
 export ASAN_OPTIONS  ?= detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS ?= halt_on_error=1:print_stacktrace=1
 export LSAN_OPTIONS  ?= suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 
-.PHONY: all build run test unit api asan bench deps-run deps-test deps-bench clean
+.PHONY: all build run test unit api fuzz-regress fuzz bench deps-run deps-test deps-bench clean
 
 all: build
 
@@ -35,24 +36,34 @@ build: deps-run $(BUILD)/build.ninja
 run: build
 	./$(BUILD)/connectd serve --listen $(LISTEN) --db $(DB) --demo --sandbox
 
-# Every suite: unit tests, API tests on SQLite and PostgreSQL, then all of it again on the
-# ASan+UBSan build.
+# Every suite: unit tests and API tests on SQLite and PostgreSQL, the fuzz targets over their
+# corpora, then unit and API tests again on the ASan+UBSan build.
 test: deps-test $(BUILD)/build.ninja $(ASAN_BUILD)/build.ninja
 	ninja -C $(BUILD)
 	ninja -C $(ASAN_BUILD)
+	@scripts/pg-test.sh >/dev/null
 	$(MAKE) --no-print-directory unit api BIN=$(BUILD)
+	$(MAKE) --no-print-directory fuzz-regress
 	$(MAKE) --no-print-directory unit api BIN=$(ASAN_BUILD)
 
+# The PostgreSQL URL comes from scripts/pg-test.sh (starts the local cluster if needed).
 unit:
-	meson test -C $(BIN) --print-errorlogs
+	url=$$(scripts/pg-test.sh) && CONNECTD_TEST_PG_URL=$$url meson test -C $(BIN) --print-errorlogs
 
 api:
 	CONNECTD_BIN=$(CURDIR)/$(BIN)/connectd CONNECTD_TEST_DB=sqlite $(PY) -m pytest -q tests/api
-	CONNECTD_BIN=$(CURDIR)/$(BIN)/connectd CONNECTD_TEST_DB=postgresql \
-	  CONNECTD_TEST_PG_URL=$$(scripts/pg-test.sh) $(PY) -m pytest -q tests/api
+	url=$$(scripts/pg-test.sh) && CONNECTD_BIN=$(CURDIR)/$(BIN)/connectd CONNECTD_TEST_DB=postgresql \
+	  CONNECTD_TEST_PG_URL=$$url $(PY) -m pytest -q tests/api
+
+fuzz-regress:
+	fuzz/run.sh 0
+
+# Fuzz every parser for FUZZ_SECONDS each.
+fuzz: deps-test
+	fuzz/run.sh $(FUZZ_SECONDS)
 
 bench: deps-bench build
 	bench/run.sh
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

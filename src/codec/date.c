@@ -231,11 +231,12 @@ static bool parse_iso(const char *s, size_t len, int64_t *ms)
     if (!take_date(s, len, &i, &c) || !take_char(s, len, &i, 'T') || !take_time(s, len, &i, &c) ||
         !take_offset(s, len, &i, &has_offset, &offset_min) || i != len || !civil_valid(&c))
         return false;
-    if (has_offset) {
+    if (has_offset)
         *ms = civil_utc_ms(&c, offset_min);
-        return true;
-    }
-    return civil_local_ms(&c, ms);
+    else if (!civil_local_ms(&c, ms))
+        return false;
+    /* An offset can push 9999-12-31 past the year: the same bound as for epoch numbers. */
+    return *ms >= -DATE_MAX_MS && *ms <= DATE_MAX_MS;
 }
 
 bool date_parse_text(const char *s, size_t len, int64_t *ms)

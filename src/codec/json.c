@@ -33,13 +33,46 @@ static bool depth_within(const char *data, size_t len, int max_depth)
     return true;
 }
 
+/* Reals are rendered with 15 significant digits; the few doubles within a rounding step of
+ * DBL_MAX would render as a number above it that no reader can parse back. No field of the
+ * API means anything near that size, so such a body is refused as malformed. */
+#define REAL_RENDER_MAX 1.79769313486231e308
+
+static bool reals_renderable(const json_t *v)
+{
+    const char *key;
+    json_t *item;
+    size_t i;
+    switch (json_typeof(v)) {
+    case JSON_REAL:
+        return json_real_value(v) <= REAL_RENDER_MAX && json_real_value(v) >= -REAL_RENDER_MAX;
+    case JSON_OBJECT:
+        json_object_foreach((json_t *)v, key, item)
+            if (!reals_renderable(item))
+                return false;
+        return true;
+    case JSON_ARRAY:
+        json_array_foreach(v, i, item)
+            if (!reals_renderable(item))
+                return false;
+        return true;
+    default:
+        return true;
+    }
+}
+
 json_t *json_parse_body(const char *data, size_t len, int max_depth)
 {
     if (data == NULL || !depth_within(data, len, max_depth))
         return NULL;
     json_error_t err;
     /* No JSON_ALLOW_NUL: a \u0000 inside a string would truncate it in every C consumer. */
-    return json_loadb(data, len, JSON_DECODE_ANY, &err);
+    json_t *v = json_loadb(data, len, JSON_DECODE_ANY, &err);
+    if (v && !reals_renderable(v)) {
+        json_decref(v);
+        return NULL;
+    }
+    return v;
 }
 
 static int append_cb(const char *chunk, size_t size, void *data)

@@ -229,3 +229,10 @@ Test(date, out_ms_never_overflows)
     cr_assert_eq(date_out_ms(1999), 1000);
     cr_assert_eq(date_out_ms(INT64_MIN), -DATE_MAX_MS - 1); /* clamped, then floored to the second */
 }
+
+Test(date, iso_date_time_pushed_past_year_9999_by_its_offset_is_rejected)
+{
+    int64_t ms;
+    cr_assert_not(date_parse_text("9999-12-31T23:00-05", 19, &ms));
+    cr_assert(date_parse_text("9999-12-31T23:00Z", 17, &ms));
+}

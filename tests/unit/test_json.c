@@ -145,3 +145,13 @@ Test(json, instant_is_truncated_to_the_second)
     cr_assert_eq(json_integer_value(v), 1560963388000LL);
     json_decref(v);
 }
+
+Test(json, real_that_would_render_above_dbl_max_is_refused)
+{
+    const char *big = "{\"amount\":1.7976931348623157e308}";
+    cr_assert_null(json_parse_body(big, strlen(big), JSON_MAX_DEPTH));
+    const char *ok = "{\"amount\":1.5e300}";
+    json_t *v = json_parse_body(ok, strlen(ok), JSON_MAX_DEPTH);
+    cr_assert_not_null(v);
+    json_decref(v);
+}
