@@ -13,6 +13,8 @@ The contract: spec README §4 (order of checks), §5.1 (modes, bearer rules, exa
   the client like the token endpoint;
 - authentication happens before routing: a valid client-mode token on /capi/v1/client/<none>
   gets 404 NoHandlerFoundException, on a user-mode path 403 insufficient_scope;
+- the WWW-Authenticate of a 401 repeats the body's error_description in the characters RFC 6750
+  §3 allows there (the body's "…" becomes "...", '"' and '\\' cannot appear);
 - failed authentications are limited per source address (--auth-fail-rate, default 10/s, burst
   20); the shared server runs with --auth-fail-rate 0 because every test comes from 127.0.0.1;
 - no token or secret ever reaches a log or an error body (beyond the documented 6 characters).
@@ -335,6 +337,15 @@ def test_short_lived_tokens_are_not_reused(server):
         assert_authenticated_404(capi(server, CLIENT_PATH, t["access_token"]))
 
 
+def test_reuse_needs_60_seconds_left(server):
+    client = new_client(server, access_ttl=70)  # 70 s left now: reused
+    a, b = (token_request(server, auth=client).json() for _ in range(2))
+    assert a["access_token"] == b["access_token"], (a, b)
+    client = new_client(server, access_ttl=59)  # never 60 s left: a new token each time
+    a, b = (token_request(server, auth=client).json() for _ in range(2))
+    assert a["access_token"] != b["access_token"], (a, b)
+
+
 def test_access_ttl_overrides_the_lifetime(server):
     client = new_client(server, access_ttl=600)
     doc = token_request(server, auth=client).json()
@@ -560,6 +571,10 @@ def test_basic_and_parameters_naming_different_clients_is_invalid_client(server)
                                             "client_secret": b[1]})
     assert r.status_code == 401, r.text
     assert_json_ct(r)
+    assert r.json()["error"] == "invalid_client", r.text
+    # a client_id parameter alone that names another client than Basic
+    r = token_request(server, auth=a, data={"grant_type": "client_credentials", "client_id": b[0]})
+    assert r.status_code == 401, r.text
     assert r.json()["error"] == "invalid_client", r.text
 
 
