@@ -48,8 +48,11 @@ bool reply_rate_limited(struct request *req, int retry_after_s)
     return reply_error(req, 429, EXC_TOO_MANY, "Rate limit exceeded");
 }
 
-static void no_store(struct request *req)
+/* A 200 OAuth reply: JSON, never cached (identity.md §3.2). */
+static void reply_oauth(struct request *req, json_t *v)
 {
+    reply_value(req, 200, v);
+    req->json_only = true;
     reply_header(req, "cache-control", "no-store");
     reply_header(req, "pragma", "no-cache");
 }
@@ -62,9 +65,7 @@ void reply_token(struct request *req, const struct issued_token *t)
         json_object_set_new(v, "refresh_token", json_string(t->refresh));
     json_object_set_new(v, "expires_in", json_integer(left < 0 ? 0 : left));
     json_object_set_new(v, "scope", json_string("read"));
-    reply_value(req, 200, v);
-    req->json_only = true;
-    no_store(req);
+    reply_oauth(req, v);
 }
 
 /* ---- parameters -------------------------------------------------------------------------- */
@@ -259,66 +260,61 @@ static void oauth_token(struct request *req)
 
 static const char *const TOKEN_OF_CLIENT_PARAMS[] = {"token", "token_type_hint", "client_id", "client_secret", NULL};
 
-/* The token parameter and what it stands for; false after answering. */
-static bool token_param_or_reply(struct request *req, struct oauth_params *p, struct oauth_client *c,
-                                 const char **token, enum token_state *st, struct token_info *info)
+/* The calling client and the token it asks about. */
+struct token_query {
+    struct oauth_params p;
+    struct oauth_client client;
+    const char *token;
+    enum token_state state;
+    struct token_info info;
+};
+
+/* Authenticates the client and looks up the token parameter; false after answering. */
+static bool token_query_or_reply(struct request *req, struct token_query *q)
 {
-    if (!oauth_params_or_reply(req, p, TOKEN_OF_CLIENT_PARAMS) || !oauth_client_or_reply(req, p, c))
+    if (!oauth_params_or_reply(req, &q->p, TOKEN_OF_CLIENT_PARAMS) || !oauth_client_or_reply(req, &q->p, &q->client))
         return false;
-    *token = oauth_param(p, "token");
-    if (*token == NULL || !**token)
+    q->token = oauth_param(&q->p, "token");
+    if (q->token == NULL || !*q->token)
         return oauth_error(req, 400, "invalid_request", "Missing token");
-    *st = token_lookup(req->db, *token, strlen(*token), info);
-    if (*st == TOKEN_STORE_ERROR)
+    q->state = token_lookup(req->db, q->token, strlen(q->token), &q->info);
+    if (q->state == TOKEN_STORE_ERROR)
         return oauth_internal(req, "token lookup failed");
     return true;
 }
 
 static void oauth_revoke(struct request *req)
 {
-    struct oauth_params p;
-    struct oauth_client c;
-    struct token_info info;
-    enum token_state st;
-    const char *token;
-    if (!token_param_or_reply(req, &p, &c, &token, &st, &info))
+    struct token_query q;
+    if (!token_query_or_reply(req, &q))
         return;
-    if (st != TOKEN_UNKNOWN && strcmp(info.client_id, c.client_id)) {
+    if (q.state != TOKEN_UNKNOWN && strcmp(q.info.client_id, q.client.client_id)) {
         oauth_error(req, 400, "unauthorized_client", "The token was issued to another client");
         return;
     }
     /* An unknown token is answered like a revoked one (RFC 7009 §2.2). */
-    if (st != TOKEN_UNKNOWN && !token_revoke(req->db, token, strlen(token))) {
+    if (q.state != TOKEN_UNKNOWN && !token_revoke(req->db, q.token, strlen(q.token))) {
         oauth_internal(req, "token revocation failed");
         return;
     }
-    reply_value(req, 200, json_object());
-    req->json_only = true;
-    no_store(req);
+    reply_oauth(req, json_object());
 }
 
 static void oauth_introspect(struct request *req)
 {
-    struct oauth_params p;
-    struct oauth_client c;
-    struct token_info info;
-    enum token_state st;
-    const char *token;
-    if (!token_param_or_reply(req, &p, &c, &token, &st, &info))
+    struct token_query q;
+    if (!token_query_or_reply(req, &q))
         return;
-    json_t *v;
-    if (st != TOKEN_VALID || strcmp(info.client_id, c.client_id)) {
-        v = json_pack("{s:b}", "active", 0);
-    } else {
-        v = json_pack("{s:b, s:s, s:s, s:s, s:I, s:I}", "active", 1, "scope", "read", "client_id", info.client_id,
-                      "token_type", info.kind == TOKEN_REFRESH ? "refresh_token" : "access_token", "exp",
-                      (json_int_t)(info.expires_at / 1000), "iat", (json_int_t)(info.created_at / 1000));
-        if (info.user_id[0])
-            json_object_set_new(v, "sub", json_string(info.user_id));
+    if (q.state != TOKEN_VALID || strcmp(q.info.client_id, q.client.client_id)) {
+        reply_oauth(req, json_pack("{s:b}", "active", 0));
+        return;
     }
-    reply_value(req, 200, v);
-    req->json_only = true;
-    no_store(req);
+    json_t *v = json_pack("{s:b, s:s, s:s, s:s, s:I, s:I}", "active", 1, "scope", "read", "client_id",
+                          q.info.client_id, "token_type", q.info.kind == TOKEN_REFRESH ? "refresh_token" : "access_token",
+                          "exp", (json_int_t)(q.info.expires_at / 1000), "iat", (json_int_t)(q.info.created_at / 1000));
+    if (q.info.user_id[0])
+        json_object_set_new(v, "sub", json_string(q.info.user_id));
+    reply_oauth(req, v);
 }
 
 static const struct route ROUTES[] = {

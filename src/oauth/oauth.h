@@ -15,7 +15,7 @@
 #include "store/store.h"
 #include "util/crypto.h"
 
-#define OAUTH_CACHE_MAX_AGE_MS 5000 /* another node's revocation or client change shows within this */
+#define OAUTH_CACHE_MAX_AGE_MS 4000 /* a revocation or client change on another node shows within this (< 5 s) */
 #define OAUTH_REUSE_MIN_S 60        /* client_credentials token reuse needs this much life left */
 #define TOKEN_TEXT_MAX 36           /* tokens are UUIDs in text form */
 
