@@ -207,7 +207,7 @@ struct db *cli_open_db(const struct config *cfg)
 
 static void print_demo_banner(const struct config *cfg, const char *secret)
 {
-    printf("\nDemo data loaded. A client allowed client_credentials:\n"
+    printf("\nDemo data loaded. A client allowed client_credentials (and extid_code, refresh_token):\n"
            "  client_id:     %s\n"
            "  client_secret: %s\n"
            "(shown once; only its hash is stored)\n\n"

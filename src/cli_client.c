@@ -23,6 +23,7 @@ static const char *const GRANTS[] = {"client_credentials", "authorization_code",
 #define TTL_MAX 31536000   /* s: one year */
 #define RATE_MAX 1000000   /* per second */
 #define PARTNER_ID_MAX 63  /* what token_rec.partner holds */
+static const char EXTID_TYPES[] = "DEHILMXZ"; /* identity.md §1.1, in the order they are stored */
 
 /* "client_credentials, extid_code" -> canonical comma list; false with a message. */
 static bool canonical_grants(const char *cmd, const char *list, struct buf *out)
@@ -94,10 +95,11 @@ static bool flag_on(const char *value)
 }
 
 enum client_flag { CF_ID, CF_GRANTS, CF_REDIRECT, CF_PARTNER, CF_ACCESS_TTL, CF_REFRESH_TTL, CF_CAPI_RATE,
-                   CF_TOKEN_RATE, CF_EXTRA /* add: --secret; update: --clear-redirect-uris */ };
+                   CF_TOKEN_RATE, CF_EXTID_TYPES, CF_EXTRA /* add: --secret; update: --clear-redirect-uris */ };
 
 #define ID_FLAG(help) {"id", "ID", false, help}
 #define RATE_HELP " (0 = unlimited, up to 1000000; burst twice the rate)"
+#define EXTID_TYPES_HELP "external credential types it may register: letters of DEHILMXZ, or all"
 
 const struct cmd_flag CLIENT_ADD_FLAGS[] = {
     ID_FLAG("client id (letters, digits, . - _; at most 100)"),
@@ -108,6 +110,7 @@ const struct cmd_flag CLIENT_ADD_FLAGS[] = {
     {"refresh-ttl", "SECONDS", false, "refresh-token lifetime, 1-31536000 (default 2592000 = 30 days)"},
     {"capi-rate", "N", false, "/capi requests per second, default 1000" RATE_HELP},
     {"token-rate", "N", false, "token-endpoint requests per second, default 100" RATE_HELP},
+    {"extid-types", "LIST", false, EXTID_TYPES_HELP " (default: none)"},
     {"secret", "SECRET", false, "use this secret (at least 16 characters) instead of a generated one"},
     {NULL, NULL, false, NULL},
 };
@@ -121,14 +124,44 @@ const struct cmd_flag CLIENT_UPDATE_FLAGS[] = {
     {"refresh-ttl", "SECONDS", false, "refresh-token lifetime, 1-31536000 (applies to new tokens)"},
     {"capi-rate", "N", false, "/capi requests per second" RATE_HELP},
     {"token-rate", "N", false, "token-endpoint requests per second" RATE_HELP},
+    {"extid-types", "LIST", false, EXTID_TYPES_HELP "; \"\" for none (replaces the list)"},
     {"clear-redirect-uris", NULL, false, "remove every redirect URI"},
     {NULL, NULL, false, NULL},
 };
 
+/* "X, D" or "all" -> the sorted letters, e.g. "DX" (identity.md §1.1: the External Identity
+ * types); "" is a valid empty list. false with a message naming the flag. */
+static bool canonical_extid_types(const char *cmd, const char *list, char out[sizeof EXTID_TYPES])
+{
+    if (!strcmp(list, "all")) {
+        memcpy(out, EXTID_TYPES, sizeof EXTID_TYPES);
+        return true;
+    }
+    bool seen[sizeof EXTID_TYPES] = {false};
+    for (const char *p = list; *p; p++) {
+        if (*p == ',' || *p == ' ')
+            continue;
+        const char *at = strchr(EXTID_TYPES, *p);
+        if (at == NULL) {
+            fprintf(stderr, "connectd %s: --extid-types: unknown credential type '%c' (letters of %s, "
+                            "comma-separated or not, or all)\n", cmd, *p, EXTID_TYPES);
+            return false;
+        }
+        seen[at - EXTID_TYPES] = true;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i + 1 < sizeof EXTID_TYPES; i++)
+        if (seen[i])
+            out[n++] = EXTID_TYPES[i];
+    out[n] = '\0';
+    return true;
+}
+
 /* What add or update was told; NULL / -1 where a flag was not given. */
 struct client_settings {
     struct buf grants, uris;
-    bool have_grants, have_uris;
+    bool have_grants, have_uris, have_extid_types;
+    char extid_types[sizeof EXTID_TYPES];
     const char *partner;
     int64_t access_ttl, refresh_ttl, capi_rate, token_rate;
 };
@@ -141,6 +174,10 @@ static bool client_settings_parse(const char *cmd, const struct cmd_args *a, str
     if (grants && !canonical_grants(cmd, grants, &s->grants))
         return false;
     s->have_grants = grants != NULL;
+    const char *types = cli_arg1(a, CF_EXTID_TYPES);
+    if (types && !canonical_extid_types(cmd, types, s->extid_types))
+        return false;
+    s->have_extid_types = types != NULL;
     s->partner = cli_arg1(a, CF_PARTNER);
     if (s->partner && !valid_id(s->partner, PARTNER_ID_MAX)) {
         fprintf(stderr, "connectd %s: --partner: use 1-%d letters, digits, '.', '-' or '_'\n", cmd, PARTNER_ID_MAX);
@@ -228,6 +265,12 @@ static void print_client_details(const struct client_rec *c, const char *secret)
     print_ttl("refresh_ttl:", c->refresh_ttl);
     print_rate("capi_rate:", c->capi_rate);
     print_rate("token_rate:", c->token_rate);
+    printf("%-14s ", "extid_types:");
+    if (c->extid_types == NULL || *c->extid_types == '\0')
+        printf("(none)");
+    for (const char *t = c->extid_types ? c->extid_types : ""; *t; t++)
+        printf("%c%s", *t, t[1] ? ", " : "");
+    putchar('\n');
     char when[21];
     date_format_iso_utc(c->created_at, when);
     printf("%-14s %s\n", "created_at:", when);
@@ -301,7 +344,8 @@ int cmd_client_add(struct config *cfg, struct cmd_args *a)
                            .grants = s.grants.data, .redirect_uris = s.have_uris ? s.uris.data : "",
                            .access_ttl = s.access_ttl < 0 ? 0 : s.access_ttl,
                            .refresh_ttl = s.refresh_ttl < 0 ? 0 : s.refresh_ttl,
-                           .capi_rate = s.capi_rate, .token_rate = s.token_rate};
+                           .capi_rate = s.capi_rate, .token_rate = s.token_rate,
+                           .extid_types = s.have_extid_types ? s.extid_types : ""};
     enum db_status st = store_client_add(db, &c);
     if (st == DB_CONSTRAINT)
         fprintf(stderr, "connectd client add: a client with id '%s' already exists\n", id);
@@ -334,12 +378,13 @@ int cmd_client_update(struct config *cfg, struct cmd_args *a)
     struct client_update u = {.partner = s.partner, .grants = s.have_grants ? s.grants.data : NULL,
                               .redirect_uris = clear ? "" : s.have_uris ? s.uris.data : NULL,
                               .access_ttl = s.access_ttl, .refresh_ttl = s.refresh_ttl,
-                              .capi_rate = s.capi_rate, .token_rate = s.token_rate};
+                              .capi_rate = s.capi_rate, .token_rate = s.token_rate,
+                              .extid_types = s.have_extid_types ? s.extid_types : NULL};
     if (!u.partner && !u.grants && !u.redirect_uris && u.access_ttl < 0 && u.refresh_ttl < 0 && u.capi_rate < 0 &&
-        u.token_rate < 0) {
+        u.token_rate < 0 && !u.extid_types) {
         fprintf(stderr, "connectd client update: nothing to change: give at least one of --grants, "
                         "--redirect-uri, --clear-redirect-uris, --partner, --access-ttl, --refresh-ttl, "
-                        "--capi-rate, --token-rate\n");
+                        "--capi-rate, --token-rate, --extid-types\n");
         goto out;
     }
     rc = 1;

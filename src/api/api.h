@@ -16,6 +16,7 @@ struct route_table {
 
 struct route_table ops_routes(void);     /* api/ops.c: /healthz, /readyz, /metrics */
 struct route_table sandbox_routes(void); /* api/sandbox.c: /sandbox/... (only with --sandbox) */
+struct route_table extid_routes(void);   /* api/extid.c: External Identity (#127, #128) */
 struct route_table oauth_routes(void);   /* oauth/endpoint.c: /user/oauth/token, revoke, introspect */
 
 #endif

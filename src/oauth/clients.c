@@ -56,6 +56,7 @@ static void client_from_rec(struct oauth_client *out, const struct client_rec *r
     out->refresh_ttl = r->refresh_ttl;
     out->capi_rate = r->capi_rate;
     out->token_rate = r->token_rate;
+    copy_text(out->extid_types, sizeof out->extid_types, r->extid_types);
 }
 
 bool oauth_client_get(struct db *db, const char *client_id, struct oauth_client *out, bool *found)

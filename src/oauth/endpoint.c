@@ -18,6 +18,7 @@
 static const struct grant *const GRANTS[] = {
     &GRANT_CLIENT_CREDENTIALS_MODULE,
     &GRANT_REFRESH_TOKEN_MODULE,
+    &GRANT_EXTID_CODE_MODULE,
 };
 
 /* ---- replies ----------------------------------------------------------------------------- */

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "oauth/extid_code.h"
 #include "util/utf8.h"
 
 /* client_credentials: a client-mode token, reused while it has a minute left (rule 3). */
@@ -56,3 +57,56 @@ static void grant_refresh_token(struct request *req, const struct oauth_params *
 }
 
 const struct grant GRANT_REFRESH_TOKEN_MODULE = {"refresh_token", GRANT_REFRESH_TOKEN, grant_refresh_token};
+
+/* extid_code: the user behind an extidCode from #127/#128 gets a user-mode token and a
+ * refresh token. The code must be ours, unexpired, issued to this client, unused (the store
+ * remembers its jti; of concurrent exchanges exactly one wins), and its user ACTIVE. */
+static void grant_extid_code(struct request *req, const struct oauth_params *p, const struct oauth_client *c)
+{
+    const char *code = oauth_param(p, "code");
+    struct extid_claims claims;
+    if (code == NULL || !*code) {
+        oauth_error(req, 400, "invalid_request", "Missing code");
+        return;
+    }
+    switch (extid_code_verify(req->db, code, &claims)) {
+    case EXTID_CODE_VALID:
+        break;
+    case EXTID_CODE_EXPIRED:
+        oauth_error(req, 400, "invalid_grant", "Expired extidCode");
+        return;
+    case EXTID_CODE_ERROR:
+        oauth_internal(req, "extidCode key unavailable");
+        return;
+    default:
+        oauth_error(req, 400, "invalid_grant", "Invalid extidCode");
+        return;
+    }
+    if (strcmp(claims.aud, c->client_id)) {
+        oauth_error(req, 400, "invalid_grant", "The extidCode was issued to another client");
+        return;
+    }
+    bool found;
+    char state[8];
+    if (store_user_state(req->db, claims.sub, &found, state) != DB_OK) {
+        oauth_internal(req, "user lookup failed");
+        return;
+    }
+    if (!found || strcmp(state, "ACTIVE")) {
+        oauth_error(req, 400, "invalid_grant", "The user cannot log in");
+        return;
+    }
+    enum db_status st = store_code_use(req->db, claims.jti, claims.exp * 1000);
+    if (st == DB_CONSTRAINT) {
+        oauth_error(req, 400, "invalid_grant", "The extidCode was already used");
+        return;
+    }
+    struct issued_token t;
+    if (st != DB_OK || !token_issue(req->db, c, claims.sub, true, &t)) {
+        oauth_internal(req, "token issue failed");
+        return;
+    }
+    reply_token(req, &t);
+}
+
+const struct grant GRANT_EXTID_CODE_MODULE = {GRANT_TYPE_EXTID, GRANT_EXTID_CODE, grant_extid_code};

@@ -36,6 +36,7 @@ struct oauth_client {
     int64_t refresh_ttl; /* seconds */
     int64_t capi_rate;   /* per second, 0 = unlimited */
     int64_t token_rate;
+    char extid_types[16]; /* external credential types the client may register (identity.md §2) */
 };
 
 /* What a token stands for (copied out of the cache). */
@@ -120,6 +121,7 @@ struct grant {
 };
 extern const struct grant GRANT_CLIENT_CREDENTIALS_MODULE;
 extern const struct grant GRANT_REFRESH_TOKEN_MODULE;
+extern const struct grant GRANT_EXTID_CODE_MODULE;
 
 /* The 200 reply of the token endpoint. */
 void reply_token(struct request *req, const struct issued_token *t);

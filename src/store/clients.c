@@ -1,9 +1,9 @@
 /* clients.c — OAuth clients (store.h, spec README §2, identity.md §3.2): the rows the token
- * endpoint checks a client_id and secret against, with each client's token lifetimes and rate
- * limits. Only the secret's hash (util/crypto.h) is ever stored. A client belongs to a partner;
- * adding or moving a client to an unknown partner creates the partner (name = id, schema id =
- * id upper-cased) in the same transaction. Removing a client removes its tokens (ON DELETE
- * CASCADE on token.client_id, migration 2). */
+ * endpoint checks a client_id and secret against, with each client's token lifetimes, rate
+ * limits and allowed external credential types (identity.md §1.1). Only the secret's hash
+ * (util/crypto.h) is ever stored. A client belongs to a partner; adding or moving a client to
+ * an unknown partner creates the partner (name = id, schema id = id upper-cased) in the same
+ * transaction. Removing a client removes its tokens (ON DELETE CASCADE on token.client_id). */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,14 +14,14 @@
 
 #define CLIENT_COLUMNS                                                                                            \
     "client_id, secret_hash, partner_id, grants, redirect_uris, access_ttl, refresh_ttl, capi_rate, token_rate,\n" \
-    " created_at, updated_at"
+    " created_at, updated_at, extid_types"
 
 /* ON CONFLICT DO NOTHING without a target: both engines accept it, and it also covers
  * the case where another process created the partner a moment ago. */
 DB_STMT(st_partner_ensure, "INSERT INTO partner (id, name, schema_id, created_at)\n"
                            " VALUES ($1, $1, $2, $3) ON CONFLICT DO NOTHING");
 DB_STMT(st_client_insert, "INSERT INTO client (" CLIENT_COLUMNS ")\n"
-                          " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)");
+                          " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)");
 DB_STMT(st_client_get, "SELECT " CLIENT_COLUMNS " FROM client WHERE client_id = $1");
 DB_STMT(st_client_list, "SELECT " CLIENT_COLUMNS " FROM client ORDER BY client_id");
 DB_STMT(st_client_delete, "DELETE FROM client WHERE client_id = $1");
@@ -29,7 +29,8 @@ DB_STMT(st_client_delete, "DELETE FROM client WHERE client_id = $1");
 DB_STMT(st_client_update, "UPDATE client SET partner_id = COALESCE($2, partner_id), grants = COALESCE($3, grants),\n"
                           " redirect_uris = COALESCE($4, redirect_uris), access_ttl = COALESCE($5, access_ttl),\n"
                           " refresh_ttl = COALESCE($6, refresh_ttl), capi_rate = COALESCE($7, capi_rate),\n"
-                          " token_rate = COALESCE($8, token_rate), updated_at = $9 WHERE client_id = $1");
+                          " token_rate = COALESCE($8, token_rate), extid_types = COALESCE($10, extid_types),\n"
+                          " updated_at = $9 WHERE client_id = $1");
 DB_STMT(st_client_secret, "UPDATE client SET secret_hash = $2, updated_at = $3 WHERE client_id = $1");
 
 static char *upper_dup(const char *s)
@@ -71,8 +72,9 @@ static enum db_status insert_rows(struct db *db, const struct client_new *c, int
         P_INT(or_default(c->capi_rate, -1, CLIENT_CAPI_RATE_DEFAULT)),
         P_INT(or_default(c->token_rate, -1, CLIENT_TOKEN_RATE_DEFAULT)),
         P_INT(now),
+        P_TEXT(c->extid_types ? c->extid_types : ""),
     };
-    return db_exec(db, &st_client_insert, cp, 10, NULL);
+    return db_exec(db, &st_client_insert, cp, 11, NULL);
 }
 
 enum db_status store_client_add(struct db *db, const struct client_new *c)
@@ -109,6 +111,7 @@ static void rec_from_row(const struct db_rows *r, struct client_rec *out)
     out->partner = xstrdup(db_text(r, 2));
     out->grants = xstrdup(db_text(r, 3));
     out->redirect_uris = xstrdup(db_text(r, 4));
+    out->extid_types = xstrdup(db_text(r, 11));
     numbers_from_row(r, out);
 }
 
@@ -143,6 +146,7 @@ enum db_status store_client_list(struct db *db, void (*fn)(const struct client_r
             .partner = (char *)db_text(r, 2),
             .grants = (char *)db_text(r, 3),
             .redirect_uris = (char *)db_text(r, 4),
+            .extid_types = (char *)db_text(r, 11),
         };
         numbers_from_row(r, &c);
         fn(&c, arg);
@@ -184,8 +188,9 @@ enum db_status store_client_update(struct db *db, const char *client_id, const s
             P_TEXT(client_id),           P_TEXT_OR_NULL(u->partner),    P_TEXT_OR_NULL(u->grants),
             P_TEXT_OR_NULL(u->redirect_uris), int_or_keep(u->access_ttl), int_or_keep(u->refresh_ttl),
             int_or_keep(u->capi_rate),   int_or_keep(u->token_rate),    P_INT(now),
+            P_TEXT_OR_NULL(u->extid_types),
         };
-        s = db_exec(db, &st_client_update, p, 9, &changes);
+        s = db_exec(db, &st_client_update, p, 10, &changes);
     }
     if (s != DB_OK || changes == 0) {
         db_rollback(db);
@@ -214,5 +219,6 @@ void client_rec_free(struct client_rec *c)
     free(c->partner);
     free(c->grants);
     free(c->redirect_uris);
+    free(c->extid_types);
     memset(c, 0, sizeof *c);
 }

@@ -51,8 +51,10 @@ DB_STMT(st_company, "INSERT INTO company (code, partner_id, name) VALUES ($1, $2
 DB_STMT(st_product, "INSERT INTO product (code, company_code, name, product_type) VALUES ($1, $2, $3, $4)");
 DB_STMT(st_customer, "INSERT INTO customer (customer_number, partner_id, first_name, last_name, company_name,\n"
                      " email, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)");
+/* The demo client may register every external credential type (identity.md §3.2). */
 DB_STMT(st_client, "INSERT INTO client (client_id, secret_hash, partner_id, grants, redirect_uris, created_at,\n"
-                   " updated_at) VALUES ($1, $2, $3, 'client_credentials', '', $4, $4)");
+                   " updated_at, extid_types) VALUES ($1, $2, $3, 'client_credentials,extid_code,refresh_token', '',\n"
+                   " $4, $4, 'DEHILMXZ')");
 
 static bool database_is_empty(struct db *db, enum db_status *s)
 {

@@ -94,6 +94,43 @@ static const struct migration migrations[] = {
      ");\n"
      "CREATE INDEX token_client ON token (client_id);\n"
      "CREATE INDEX token_refresh ON token (refresh_hash) WHERE refresh_hash IS NOT NULL;\n"},
+    /* Users and their credentials (identity.md §1): scope is '' for installation-wide
+     * credentials and the partner id for X credentials, so (scope, credential) is the lookup key
+     * of both. user_customer holds README §2: one customer per user and partner (the primary
+     * key), one user per customer (UNIQUE). used_code remembers spent extidCode ids until they
+     * expire. Each client lists the external credential types it may register (extid_types);
+     * the demo client gets all of them. */
+    {3, "identity",
+     "CREATE TABLE users (\n"
+     "    unique_id TEXT NOT NULL PRIMARY KEY,\n"
+     "    state TEXT NOT NULL CHECK (state IN ('ACTIVE', 'PENDING', 'BLOCKED')),\n"
+     "    created_at BIGINT NOT NULL,\n"
+     "    updated_at BIGINT NOT NULL\n"
+     ");\n"
+     "CREATE TABLE credential (\n"
+     "    scope TEXT NOT NULL,\n"
+     "    credential TEXT NOT NULL,\n"
+     "    credential_type TEXT NOT NULL,\n"
+     "    external_id TEXT,\n"
+     "    user_id TEXT NOT NULL REFERENCES users(unique_id) ON DELETE CASCADE,\n"
+     "    created_at BIGINT NOT NULL,\n"
+     "    PRIMARY KEY (scope, credential)\n"
+     ");\n"
+     "CREATE INDEX credential_user ON credential (user_id);\n"
+     "CREATE TABLE user_customer (\n"
+     "    user_id TEXT NOT NULL REFERENCES users(unique_id) ON DELETE CASCADE,\n"
+     "    partner_id TEXT NOT NULL REFERENCES partner(id),\n"
+     "    customer_number BIGINT NOT NULL UNIQUE REFERENCES customer(customer_number),\n"
+     "    created_at BIGINT NOT NULL,\n"
+     "    PRIMARY KEY (user_id, partner_id)\n"
+     ");\n"
+     "CREATE TABLE used_code (\n"
+     "    jti TEXT NOT NULL PRIMARY KEY,\n"
+     "    expires_at BIGINT NOT NULL\n"
+     ");\n"
+     "CREATE INDEX used_code_expiry ON used_code (expires_at);\n"
+     "ALTER TABLE client ADD COLUMN extid_types TEXT NOT NULL DEFAULT '';\n"
+     "UPDATE client SET extid_types = 'DEHILMXZ' WHERE client_id = 'demo.connectd.local';\n"},
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

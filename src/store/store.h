@@ -57,6 +57,7 @@ struct client_new {
     int64_t refresh_ttl;     /* seconds; 0 = default */
     int64_t capi_rate;       /* -1 = default, 0 = unlimited */
     int64_t token_rate;      /* -1 = default, 0 = unlimited */
+    const char *extid_types; /* allowed external credential types, e.g. "DX" (identity.md §1.1); NULL = none */
 };
 
 struct client_rec {
@@ -69,6 +70,7 @@ struct client_rec {
     int64_t refresh_ttl; /* seconds */
     int64_t capi_rate;   /* per second, 0 = unlimited */
     int64_t token_rate;  /* per second, 0 = unlimited */
+    char *extid_types;   /* allowed external credential type letters, "" = none */
     int64_t created_at;  /* epoch ms */
     int64_t updated_at;  /* epoch ms */
 };
@@ -82,6 +84,7 @@ struct client_update {
     int64_t refresh_ttl;
     int64_t capi_rate;
     int64_t token_rate;
+    const char *extid_types;
 };
 
 /* DB_CONSTRAINT when the id exists. */
@@ -147,5 +150,56 @@ enum db_status store_token_revoke_from_refresh(struct db *db, const char *refres
 #define DEMO_CLIENT_ID "demo.connectd.local"
 #define DEMO_PARTNER "demo"
 enum db_status store_demo_load(struct db *db, bool *loaded, char *secret_out, size_t cap);
+
+/* ---- users and external identities (identity.md §1, §2) -------------------------------- */
+
+#define UNIQUE_ID_LEN 32
+
+/* One call of #127 or #128, already validated by the handler. */
+struct extid_request {
+    const char *partner;      /* the calling client's partner */
+    const char *client_id;    /* for the events */
+    char credential_type;     /* 'D'..'Z' */
+    const char *credential;   /* "<PREFIX>:<externalId>" */
+    const char *external_id;
+    int64_t customer_number;  /* #128 only (> 0) */
+};
+
+struct extid_result {
+    char unique_id[UNIQUE_ID_LEN + 1];
+    char state[8];            /* "ACTIVE", "PENDING", "BLOCKED" after the call */
+    bool new_user;            /* this call created the user */
+    bool had_link;            /* the user was linked to a customer of the partner before the call */
+    int64_t customer_number;  /* that customer, when had_link */
+};
+
+enum extid_outcome {
+    EXTID_OK,
+    EXTID_CUSTOMER_NOT_FOUND, /* #128: no such customer of the partner */
+    EXTID_USER_LINKED_ELSEWHERE,     /* #128: the user is linked to another customer of the partner */
+    EXTID_CUSTOMER_LINKED_ELSEWHERE, /* #128: the customer is linked to another user */
+};
+
+/* #127 in one transaction: finds the user of the credential (X credentials are looked up
+ * within the partner, every other type installation-wide) or creates it ACTIVE (emitting
+ * USER_CREATED), or turns a PENDING user ACTIVE. Concurrent first calls create one user. */
+enum db_status store_extid_register(struct db *db, const struct extid_request *rq, struct extid_result *out);
+/* #128 in one transaction: checks the customer and the conflicts first (a failed call changes
+ * nothing), creates the user PENDING if missing (USER_CREATED), links user and customer
+ * (USER_CUSTOMER_LINKED) unless already linked to each other. */
+enum db_status store_extid_bind_customer(struct db *db, const struct extid_request *rq, struct extid_result *out,
+                                         enum extid_outcome *outcome);
+/* The state of a user ("ACTIVE", ...); *found false when unknown. */
+enum db_status store_user_state(struct db *db, const char *unique_id, bool *found, char state[8]);
+/* Marks a one-time code id as used until expires_at (epoch ms). DB_CONSTRAINT when it was used
+ * already (the second exchange of a code loses, README §11.1 c). Forgets expired ids. */
+enum db_status store_code_use(struct db *db, const char *jti, int64_t expires_at);
+
+/* ---- server secrets ----------------------------------------------------------------------- */
+
+/* A random secret of the installation (e.g. the extidCode signing key), created on first use
+ * and the same for every process sharing the database: 64 random bytes as 128 hex characters
+ * into out (needs 129 bytes). */
+enum db_status store_server_secret(struct db *db, const char *name, char out[129]);
 
 #endif

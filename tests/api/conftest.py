@@ -15,7 +15,7 @@ Fixtures:
                   server_factory(db=other.db) starts a second server on another's database.
   fresh_db        a fresh database URL without a server (for CLI tests)
 Helpers (import from conftest): raw_exchange, RawConn, http_request, parse_xml, run_cli,
-add_client.
+add_client, db_query/db_exec (SQL run directly on a server's database).
 """
 
 import http.client
@@ -388,6 +388,42 @@ def add_client(db_url, client_id=None, grants="client_credentials", secret=None,
     if secret is not None:
         assert m.group(1) == secret, (m.group(1), secret)
     return cid, m.group(1)
+
+
+def db_query(db, sql):
+    """Rows of one SQL statement on db (a Database), run directly on the database.
+
+    SQLite via the sqlite3 module (busy timeout 10 s), PostgreSQL via psql. Every value comes
+    back as text (None for NULL) so callers see the same thing on both engines. Only for SQL
+    the test writes itself: there is no parameter binding.
+    """
+    if db.kind == "sqlite":
+        import sqlite3
+        path = db.url[len("sqlite:"):]
+        conn = sqlite3.connect(path, timeout=10)
+        try:
+            cur = conn.execute(sql)
+            rows = cur.fetchall() if cur.description else []
+            conn.commit()
+        finally:
+            conn.close()
+        return [tuple(None if v is None else str(v) for v in row) for row in rows]
+    r = subprocess.run(["psql", "-qAtX", "-v", "ON_ERROR_STOP=1", "-F", "\x1f", "-R", "\x1e",
+                        "-P", "null=\x1d", db.url, "-c", sql],
+                       capture_output=True, text=True, timeout=30)
+    if r.returncode != 0:
+        raise RuntimeError("psql failed (%s): %s" % (sql, r.stderr.strip()))
+    out = []
+    for rec in r.stdout.rstrip("\n").split("\x1e"):
+        if rec == "":
+            continue
+        out.append(tuple(None if v == "\x1d" else v for v in rec.split("\x1f")))
+    return out
+
+
+def db_exec(db, sql):
+    """Run one SQL statement that returns no rows (see db_query)."""
+    db_query(db, sql)
 
 
 # ---------------------------------------------------------------------------------------------

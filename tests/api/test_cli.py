@@ -2,8 +2,9 @@
 
 Clients are configured outside the API (spec/identity.md §3.2 "Client configuration"): secret
 (stored hashed), partner, grants, redirect URIs, access and refresh token lifetimes
-(README §13: 43200 s and 2592000 s by default) and the per-client rate limits (README §10:
-1000/s for /capi and 100/s for the token endpoint, 0 = unlimited). Exit codes: 0 success,
+(README §13: 43200 s and 2592000 s by default), the per-client rate limits (README §10:
+1000/s for /capi and 100/s for the token endpoint, 0 = unlimited) and the External Identity
+credential types the client may register (identity.md §1.1: letters of DEHILMXZ, none by default). Exit codes: 0 success,
 1 runtime failure (including an unknown client), 2 usage error; errors name the flag and the
 rule. Every test runs the real binary against a fresh database of CONNECTD_TEST_DB's kind.
 """
@@ -86,7 +87,7 @@ def test_each_command_has_help_that_exits_0(command):
 @pytest.mark.parametrize("command", ["client add", "client update"])
 def test_add_and_update_help_name_the_setting_flags(command):
     r = run_cli(*command.split(), "--help")
-    for flag in SETTING_FLAGS + ["--grants", "--redirect-uri", "--partner"]:
+    for flag in SETTING_FLAGS + ["--grants", "--redirect-uri", "--partner", "--extid-types"]:
         assert flag in r.stdout, (command, flag)
     if command == "client update":
         assert "--clear-redirect-uris" in r.stdout
@@ -167,6 +168,7 @@ def test_client_added_without_settings_has_the_documented_defaults(fresh_db):
     assert d["refresh_ttl"].startswith("2592000 s"), d
     assert d["capi_rate"] == "1000 per second (burst 2000)", d
     assert d["token_rate"] == "100 per second (burst 200)", d
+    assert d["extid_types"] == "(none)", d
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", d["created_at"]), d
 
 
@@ -406,3 +408,68 @@ def test_a_bad_redirect_uri_is_a_usage_error(fresh_db):
     r = client(fresh_db, "update", "--id", cid, "--redirect-uri", "ftp://x.example/cb")
     assert r.returncode == 2
     assert "--redirect-uri" in r.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# --extid-types (identity.md §1.1, §2: the client setting extidCredentialTypes)
+
+
+@pytest.mark.parametrize("value,shown", [
+    ("D", "D"),
+    ("X,D", "D, X"),
+    ("x", None),
+    ("Z, M ,D", "D, M, Z"),
+    ("ZXMLIHED", "D, E, H, I, L, M, X, Z"),
+    ("all", "D, E, H, I, L, M, X, Z"),
+    ("D,D", "D"),
+    ("", "(none)"),
+], ids=lambda v: repr(v))
+def test_client_add_extid_types_is_normalised_to_sorted_letters(fresh_db, value, shown):
+    cid = new_id()
+    r = client(fresh_db, "add", "--id", cid, "--grants", "client_credentials", "--extid-types", value)
+    if shown is None:
+        assert r.returncode == 2, r.stdout
+        return
+    assert r.returncode == 0, r.stderr
+    assert details(r.stdout)["extid_types"] == shown
+    assert show(fresh_db, cid)[0]["extid_types"] == shown
+
+
+def test_client_update_extid_types_replaces_the_list_and_keeps_it_when_not_given(fresh_db):
+    cid, added = add(fresh_db, None, "--extid-types", "D,X")
+    assert added["extid_types"] == "D, X"
+    r = client(fresh_db, "update", "--id", cid, "--extid-types", "M")
+    assert r.returncode == 0, r.stderr
+    assert details(r.stdout)["extid_types"] == "M"
+    r = client(fresh_db, "update", "--id", cid, "--capi-rate", "5")
+    assert r.returncode == 0, r.stderr
+    assert show(fresh_db, cid)[0]["extid_types"] == "M", "not given: kept"
+    r = client(fresh_db, "update", "--id", cid, "--extid-types=all")
+    assert r.returncode == 0, r.stderr
+    assert show(fresh_db, cid)[0]["extid_types"] == "D, E, H, I, L, M, X, Z"
+
+
+def test_client_update_extid_types_alone_is_something_to_change(fresh_db):
+    cid, _ = add(fresh_db, None, "--extid-types", "D")
+    r = client(fresh_db, "update", "--id", cid, "--extid-types", "")
+    assert r.returncode == 0, r.stderr
+    assert show(fresh_db, cid)[0]["extid_types"] == "(none)"
+
+
+@pytest.mark.parametrize("value", ["A", "B", "d", "DQ", "D;X", "ALL", "all,D", "1"], ids=repr)
+def test_client_add_with_a_bad_extid_type_is_a_usage_error_naming_the_letters(fresh_db, value):
+    cid = new_id()
+    r = client(fresh_db, "add", "--id", cid, "--grants", "client_credentials", "--extid-types", value)
+    assert r.returncode == 2, r.stdout
+    assert "connectd client add: --extid-types:" in r.stderr, r.stderr
+    assert "DEHILMXZ" in r.stderr, r.stderr
+    assert r.stdout == ""
+    assert cid not in client(fresh_db, "list").stdout
+
+
+def test_client_update_with_a_bad_extid_type_is_a_usage_error_and_changes_nothing(fresh_db):
+    cid, _ = add(fresh_db, None, "--extid-types", "X")
+    r = client(fresh_db, "update", "--id", cid, "--extid-types", "X,Y")
+    assert r.returncode == 2
+    assert "connectd client update: --extid-types:" in r.stderr and "'Y'" in r.stderr, r.stderr
+    assert show(fresh_db, cid)[0]["extid_types"] == "X"

@@ -322,7 +322,8 @@ STORE_TEST(test_demo_loads_once_with_a_working_secret, false)
     cr_assert_eq(store_client_get(db, DEMO_CLIENT_ID, &found, &rec), DB_OK);
     cr_assert(found);
     cr_assert_str_eq(rec.partner, DEMO_PARTNER);
-    cr_assert_str_eq(rec.grants, "client_credentials");
+    cr_assert_str_eq(rec.grants, "client_credentials,extid_code,refresh_token");
+    cr_assert_str_eq(rec.extid_types, "DEHILMXZ", "the demo client may register every external type");
     cr_assert(secret_verify(secret, rec.secret_hash), "the printed secret works");
     cr_assert_eq(strstr(rec.secret_hash, secret), NULL, "only the hash is stored");
     client_rec_free(&rec);
