@@ -28,8 +28,9 @@ declare -A SOURCES=(
     [fuzz_negotiate]="http/negotiate.c"
     [fuzz_router]="router.c http/path.c http/form.c util/buf.c"
     [fuzz_basic]="oauth/basic.c http/form.c"
+    [fuzz_extid_code]="oauth/extid_code.c codec/date.c util/crypto.c util/buf.c util/utf8.c"
 )
-TARGETS=(fuzz_json fuzz_xml fuzz_body fuzz_validate fuzz_date fuzz_path fuzz_form fuzz_negotiate fuzz_router fuzz_basic)
+TARGETS=(fuzz_json fuzz_xml fuzz_body fuzz_validate fuzz_date fuzz_path fuzz_form fuzz_negotiate fuzz_router fuzz_basic fuzz_extid_code)
 # A new target needs an entry above; say so rather than silently skipping it.
 for f in fuzz/fuzz_*.c; do
     t=$(basename "$f" .c)
@@ -41,7 +42,7 @@ fi
 
 CFLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -DH2O_USE_LIBUV=0 -fsanitize=fuzzer,address,undefined \
 -fno-sanitize-recover=undefined -Wall -Wextra -Werror -Isrc $(pkg-config --cflags libxml-2.0)"
-LIBS="$(pkg-config --libs libxml-2.0) -ljansson -lh2o-evloop -lm -lpthread"
+LIBS="$(pkg-config --libs libxml-2.0) -ljansson -lh2o-evloop -ljwt -lcrypto -lm -lpthread"
 
 # Sanitizer settings are ours, not inherited: a run must mean the same everywhere.
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
@@ -111,6 +112,10 @@ dict_for() {
             'category' 'type' 'subscription' 'share' 'client' 'coupon' 'price' 'product' 'user' 'profile') ;;
     fuzz_form)
         words=('&' '=' '+' '%' '%00' '%2B' '%3D' '%26' 'grant_type' 'true' 'false') ;;
+    fuzz_basic)
+        words=('Basic ' 'Bearer ' 'basic' '=' '==' ':' '%' '%2B' '%00' '%3A' '+' '/' ' ' '\x09' 'dXNlcjpwYXNz') ;;
+    fuzz_extid_code)
+        words=('.' 'eyJ' 'eyJhbGciOiJIUzUxMiJ9' 'eyJhbGciOiJub25lIn0' 'eyJhbGciOiJIUzI1NiJ9' '-' '_' '=') ;;
     fuzz_negotiate)
         words=('application/json' 'application/xml' 'text/xml' 'application/*' 'text/*' '*/*' ',' ';q=' 'q=0'
             '0.5' '1.000' '\"' '+xml') ;;
