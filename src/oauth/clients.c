@@ -7,6 +7,7 @@
 
 #include "codec/date.h"
 #include "oauth/cache.h"
+#include "util/buf.h"
 #include "util/log.h"
 
 extern struct cache *oauth_client_cache; /* oauth/bearer.c owns the process-wide state */
@@ -36,27 +37,18 @@ unsigned grants_parse(const char *list)
     return bits;
 }
 
-static void copy_text(char *dst, size_t cap, const char *src)
-{
-    size_t n = src ? strlen(src) : 0;
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(dst, src ? src : "", n);
-    dst[n] = '\0';
-}
-
 static void client_from_rec(struct oauth_client *out, const struct client_rec *r)
 {
     memset(out, 0, sizeof *out);
-    copy_text(out->client_id, sizeof out->client_id, r->client_id);
-    copy_text(out->partner, sizeof out->partner, r->partner);
-    copy_text(out->secret_hash, sizeof out->secret_hash, r->secret_hash);
+    str_copy(out->client_id, sizeof out->client_id, r->client_id);
+    str_copy(out->partner, sizeof out->partner, r->partner);
+    str_copy(out->secret_hash, sizeof out->secret_hash, r->secret_hash);
     out->grants = grants_parse(r->grants);
     out->access_ttl = r->access_ttl;
     out->refresh_ttl = r->refresh_ttl;
     out->capi_rate = r->capi_rate;
     out->token_rate = r->token_rate;
-    copy_text(out->extid_types, sizeof out->extid_types, r->extid_types);
+    str_copy(out->extid_types, sizeof out->extid_types, r->extid_types);
 }
 
 bool oauth_client_get(struct db *db, const char *client_id, struct oauth_client *out, bool *found)

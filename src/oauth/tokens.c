@@ -10,19 +10,11 @@
 
 #include "codec/date.h"
 #include "oauth/cache.h"
+#include "util/buf.h"
 #include "util/log.h"
 
 extern struct cache *oauth_token_cache; /* hash -> struct token_info */
 extern struct cache *oauth_reuse_cache; /* client id -> struct issued_token (access only) */
-
-static void copy_text(char *dst, size_t cap, const char *src)
-{
-    size_t n = strlen(src);
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
 
 static enum token_state state_of(const struct token_info *t, int64_t now)
 {
@@ -50,9 +42,9 @@ enum token_state token_lookup(struct db *db, const char *token, size_t len, stru
         return TOKEN_UNKNOWN; /* not cached: a token issued a moment ago on another node must work */
     memset(out, 0, sizeof *out);
     out->kind = rec.kind;
-    copy_text(out->client_id, sizeof out->client_id, rec.client_id);
-    copy_text(out->partner, sizeof out->partner, rec.partner);
-    copy_text(out->user_id, sizeof out->user_id, rec.user_id);
+    str_copy(out->client_id, sizeof out->client_id, rec.client_id);
+    str_copy(out->partner, sizeof out->partner, rec.partner);
+    str_copy(out->user_id, sizeof out->user_id, rec.user_id);
     out->expires_at = rec.expires_at;
     out->created_at = rec.created_at;
     out->revoked = rec.revoked;
@@ -92,9 +84,9 @@ static bool store_token(struct db *db, const char *token, enum token_kind kind, 
     if (store_token_insert(db, &t) != DB_OK)
         return false;
     struct token_info info = {.kind = kind, .expires_at = expires_at, .created_at = date_now_ms()};
-    copy_text(info.client_id, sizeof info.client_id, c->client_id);
-    copy_text(info.partner, sizeof info.partner, c->partner);
-    copy_text(info.user_id, sizeof info.user_id, user_id ? user_id : "");
+    str_copy(info.client_id, sizeof info.client_id, c->client_id);
+    str_copy(info.partner, sizeof info.partner, c->partner);
+    str_copy(info.user_id, sizeof info.user_id, user_id ? user_id : "");
     cache_put(oauth_token_cache, hash, 64, &info, info.created_at);
     return true;
 }

@@ -249,6 +249,17 @@ void db_rollback(struct db *db)
 
 DB_STMT(st_ping, "SELECT 1");
 
+bool db_text_copy(const struct db_rows *r, int col, char *dst, size_t cap)
+{
+    const char *s = db_text(r, col);
+    size_t n = s ? db_text_len(r, col) : 0;
+    if (n >= cap)
+        return false;
+    memcpy(dst, s ? s : "", n);
+    dst[n] = '\0';
+    return true;
+}
+
 bool db_ping(struct db *db)
 {
     if (db->in_tx)

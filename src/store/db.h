@@ -80,6 +80,9 @@ int64_t db_int(const struct db_rows *r, int col);
 double db_real(const struct db_rows *r, int col);
 const char *db_text(const struct db_rows *r, int col); /* valid until the next db_next; NULL for NULL */
 size_t db_text_len(const struct db_rows *r, int col);
+/* Copies column col (NULL as "") into dst; false when it does not fit: the store's writers
+ * never produce such a row, so it is reported rather than cut short. */
+bool db_text_copy(const struct db_rows *r, int col, char *dst, size_t cap);
 void db_rows_free(struct db_rows *r);
 
 /* Transactions. db_begin starts a write transaction (SQLite: BEGIN IMMEDIATE). */

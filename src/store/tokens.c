@@ -32,19 +32,6 @@ enum db_status store_token_insert(struct db *db, const struct token_new *t)
     return db_exec(db, &st_token_insert, p, 7, NULL);
 }
 
-/* Copies column col (NULL as "") into a fixed field; false when it does not fit, which the
- * store's own writers never produce: a row like that is reported rather than cut short. */
-static bool copy_text(const struct db_rows *r, int col, char *dst, size_t cap)
-{
-    const char *s = db_text(r, col);
-    size_t n = s ? db_text_len(r, col) : 0;
-    if (n >= cap)
-        return false;
-    memcpy(dst, s ? s : "", n);
-    dst[n] = '\0';
-    return true;
-}
-
 enum db_status store_token_get(struct db *db, const char *hash, bool *found, struct token_rec *out)
 {
     *found = false;
@@ -57,10 +44,10 @@ enum db_status store_token_get(struct db *db, const char *hash, bool *found, str
         memset(out, 0, sizeof *out);
         const char *kind = db_text(r, 0);
         out->kind = kind && !strcmp(kind, "refresh") ? TOKEN_REFRESH : TOKEN_ACCESS;
-        bool fits = copy_text(r, 1, out->client_id, sizeof out->client_id) &&
-                    copy_text(r, 2, out->partner, sizeof out->partner) &&
-                    copy_text(r, 3, out->user_id, sizeof out->user_id) &&
-                    copy_text(r, 4, out->refresh_hash, sizeof out->refresh_hash);
+        bool fits = db_text_copy(r, 1, out->client_id, sizeof out->client_id) &&
+                    db_text_copy(r, 2, out->partner, sizeof out->partner) &&
+                    db_text_copy(r, 3, out->user_id, sizeof out->user_id) &&
+                    db_text_copy(r, 4, out->refresh_hash, sizeof out->refresh_hash);
         out->expires_at = db_int(r, 5);
         out->created_at = db_int(r, 6);
         out->revoked = !db_is_null(r, 7);

@@ -41,18 +41,6 @@ struct user_ref {
 
 /* ---- reading ------------------------------------------------------------------------------- */
 
-/* Copies column col into dst; false when it does not fit (the store never writes such a row). */
-static bool copy_col(const struct db_rows *r, int col, char *dst, size_t cap)
-{
-    const char *s = db_text(r, col);
-    size_t n = s ? db_text_len(r, col) : 0;
-    if (n >= cap)
-        return false;
-    memcpy(dst, s ? s : "", n);
-    dst[n] = '\0';
-    return true;
-}
-
 /* The first row of st: column 0 into a and, when b is given, column 1 into b. *found false
  * when there is no row. */
 static enum db_status first_text(struct db *db, struct db_stmt *st, const struct db_param *p, int n, bool *found,
@@ -64,7 +52,7 @@ static enum db_status first_text(struct db *db, struct db_stmt *st, const struct
     if (s != DB_OK)
         return s;
     if (db_next(r)) {
-        if (copy_col(r, 0, a, acap) && (b == NULL || copy_col(r, 1, b, bcap)))
+        if (db_text_copy(r, 0, a, acap) && (b == NULL || db_text_copy(r, 1, b, bcap)))
             *found = true;
         else
             s = db_fail(db, st->sql, DB_ERROR, "a stored value is longer than expected");

@@ -48,6 +48,15 @@ char *xstrndup(const char *s, size_t n)
     return p;
 }
 
+void str_copy(char *dst, size_t cap, const char *src)
+{
+    size_t n = src ? strlen(src) : 0;
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src ? src : "", n);
+    dst[n] = '\0';
+}
+
 void buf_reserve(struct buf *b, size_t extra)
 {
     size_t need = b->len + extra + 1;

@@ -30,5 +30,8 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* Copies src (NULL as "") into dst[cap], cutting it short if needed; always NUL-terminated.
+ * For fixed fields whose sources are already bounded. */
+void str_copy(char *dst, size_t cap, const char *src);
 
 #endif
