@@ -202,4 +202,179 @@ enum db_status store_code_use(struct db *db, const char *jti, int64_t expires_at
  * into out (needs 129 bytes). */
 enum db_status store_server_secret(struct db *db, const char *name, char out[129]);
 
+/* ---- login service (identity.md §3.1, §4.1, §4.2) ------------------------------------------ */
+/* The browser-facing half of ConnectID: GUI users with passwords, login sessions, remember-me
+ * tokens, one-time codes and their mailbox, password lockout, authorization codes, approvals
+ * and each client's login settings. The rule for secrets: callers pass them in PLAINTEXT
+ * (session id, remember-me token, one-time code, authorization code) and the store keeps only
+ * their SHA-256 hex (sha256_hex; a one-time code as sha256(credential ":" code)), so a copy of
+ * the database holds no live secret. Password hashes are the exception: they arrive already made
+ * (Argon2id PHC strings, made and verified in login/) and are stored as given. Every time is the
+ * store's clock (db_now_ms), every function opens and commits its own transaction, and the
+ * windows and limits below are the spec's numbers. */
+
+#define LOGIN_SESSION_IDLE_MS (60LL * 60 * 1000)          /* §4.1: 60 min idle */
+#define REMEMBER_ME_TTL_MS (365LL * 24 * 3600 * 1000)     /* §4.1: 365 days */
+#define OTC_TTL_MS (10LL * 60 * 1000)                     /* one-time code valid 10 min */
+#define OTC_MAX_WRONG 5                                   /* wrong attempts that kill a code */
+#define OTC_RESEND_MS (30LL * 1000)                       /* at most one code per credential per 30 s */
+#define OTC_WINDOW_MS (24LL * 3600 * 1000)                /* the window of the two limits below */
+#define OTC_PER_CREDENTIAL 10                             /* codes per credential per window */
+#define OTC_PER_ADDRESS 30                                /* codes per source address per window */
+#define PASSWORD_FAIL_WINDOW_MS (15LL * 60 * 1000)        /* 10 wrong in 15 min ... */
+#define PASSWORD_FAIL_LIMIT 10
+#define PASSWORD_LOCK_MS (15LL * 60 * 1000)               /* ... lock password attempts 15 min */
+#define AUTH_CODE_TTL_MS (10LL * 60 * 1000)               /* §3.1 rule 5 */
+#define PASSWORD_HASH_MAX 256                             /* room for an Argon2id PHC string */
+#define AUTH_CODE_URI_MAX 2048                            /* longest redirect_uri the store keeps */
+#define AUTH_CODE_CHALLENGE_MAX 128                       /* PKCE: code_challenge at most 128 chars */
+
+/* A GUI user as found by an e-mail or phone credential. */
+struct login_user {
+    char unique_id[UNIQUE_ID_LEN + 1];
+    char state[8];                          /* "ACTIVE", "PENDING", "BLOCKED" */
+    char credential_type;                   /* 'A' e-mail, 'B' phone */
+    char password_hash[PASSWORD_HASH_MAX];  /* "" when the user has no password */
+};
+
+/* createUser after a correct one-time code (§4.2 rule 5). */
+struct login_user_new {
+    const char *credential;    /* already normalized: e-mail lower-cased, phone E.164 */
+    char credential_type;      /* 'A' or 'B' */
+    const char *password_hash; /* PHC string; NULL = no password yet */
+    const char *client_id;     /* for USER_CREATED; may be NULL */
+};
+
+/* Creates an ACTIVE user with the credential (scope '') and the password, and emits
+ * USER_CREATED {uniqueId, clientId, credentialType, origin "GUI"}, in one transaction. When the
+ * credential belongs to someone already (also when another transaction took it a moment ago),
+ * nothing is created: *created false, unique_id_out untouched. */
+enum db_status store_login_user_create(struct db *db, const struct login_user_new *u, bool *created,
+                                       char unique_id_out[UNIQUE_ID_LEN + 1]);
+/* The user of an e-mail or phone credential (types A and B only: an external credential never
+ * logs in through the GUI). *found false when none. */
+enum db_status store_login_user_find(struct db *db, const char *credential, bool *found, struct login_user *out);
+/* Sets (or first sets) the user's password hash and deletes all the user's remember-me tokens
+ * (§4.1: a password change invalidates them). *found false for an unknown user. */
+enum db_status store_login_password_set(struct db *db, const char *unique_id, const char *password_hash,
+                                        bool *found);
+
+/* Login sessions. session_id is the cookie value (the caller made it random). A session lives
+ * LOGIN_SESSION_IDLE_MS after its last use. */
+enum db_status store_session_create(struct db *db, const char *session_id, const char *unique_id);
+/* For a live session: extends it (last use = now) and gives its user; *valid false when the
+ * session is unknown or has been idle too long. The user's state is not checked here. */
+enum db_status store_session_touch(struct db *db, const char *session_id, bool *valid,
+                                   char unique_id_out[UNIQUE_ID_LEN + 1]);
+enum db_status store_session_delete(struct db *db, const char *session_id);
+enum db_status store_session_delete_user(struct db *db, const char *unique_id);
+
+/* Remember-me tokens, bound to a user and a client, valid REMEMBER_ME_TTL_MS. */
+enum db_status store_remember_create(struct db *db, const char *token, const char *unique_id, const char *client_id);
+/* The token's user when it was issued for client_id and has not expired; *valid false else. */
+enum db_status store_remember_check(struct db *db, const char *token, const char *client_id, bool *valid,
+                                    char unique_id_out[UNIQUE_ID_LEN + 1]);
+enum db_status store_remember_delete(struct db *db, const char *token);
+enum db_status store_remember_delete_user(struct db *db, const char *unique_id);
+
+/* The message that carries a one-time code, appended to the mailbox (message table) in the
+ * transaction that stores the code. */
+struct otc_message {
+    const char *channel;   /* "email" or "sms" */
+    const char *recipient; /* e-mail address or E.164 number */
+    const char *subject;   /* "" for SMS */
+    const char *body;
+};
+
+enum otc_issue_outcome {
+    OTC_ISSUED,
+    OTC_RESEND_TOO_SOON,  /* a code for this credential was issued less than OTC_RESEND_MS ago */
+    OTC_CREDENTIAL_LIMIT, /* OTC_PER_CREDENTIAL codes for this credential in the last OTC_WINDOW_MS */
+    OTC_ADDRESS_LIMIT,    /* OTC_PER_ADDRESS codes from this source address in the last OTC_WINDOW_MS */
+};
+
+/* Stores code (6 digits, made by the caller) for credential, valid OTC_TTL_MS, and queues msg,
+ * unless a limit refuses it (checked in the order of the enum; then nothing is stored or
+ * queued). Concurrent calls for one credential or one address are serialized, so a limit
+ * holds under load. A new code replaces the credential's older ones. */
+enum db_status store_otc_issue(struct db *db, const char *credential, const char *code, const char *source_addr,
+                               const struct otc_message *msg, enum otc_issue_outcome *outcome);
+
+enum otc_check_outcome {
+    OTC_OK,    /* correct: the code is now used */
+    OTC_WRONG, /* wrong, and the code still takes attempts */
+    OTC_DEAD,  /* no usable code: none issued, replaced, used, expired, or this was the 5th wrong attempt */
+};
+
+/* Checks code against the credential's newest code (only the newest counts). */
+enum db_status store_otc_check(struct db *db, const char *credential, const char *code,
+                               enum otc_check_outcome *outcome);
+
+/* Records one wrong password for the credential (known or not: no enumeration). */
+enum db_status store_password_failure_add(struct db *db, const char *credential);
+/* Number of wrong passwords for the credential in the last PASSWORD_FAIL_WINDOW_MS; password
+ * attempts are refused while it is >= PASSWORD_FAIL_LIMIT. */
+enum db_status store_password_failures(struct db *db, const char *credential, int64_t *count);
+
+/* One message of the mailbox (the sandbox page lists them; delivery comes later). */
+struct message_rec {
+    int64_t id;
+    const char *channel;
+    const char *recipient;
+    const char *subject;
+    const char *body;
+    int64_t created_at;
+};
+/* Calls fn for the newest `limit` messages, newest first. The record points into the current
+ * row: valid only during the call. */
+enum db_status store_message_list(struct db *db, int limit, void (*fn)(const struct message_rec *m, void *arg),
+                                  void *arg);
+
+/* Authorization codes (§3.1 rule 5, §3.2 rule 5). */
+struct auth_code_new {
+    const char *code; /* the code as given to the browser */
+    const char *client_id;
+    const char *unique_id;
+    const char *redirect_uri;     /* as given to /user/oauth/authorize; "" when it was omitted */
+    const char *code_challenge;   /* PKCE; NULL when none */
+    const char *challenge_method; /* "S256" or "plain"; NULL when none */
+};
+
+struct auth_code_rec {
+    char client_id[CLIENT_ID_MAX + 1];
+    char unique_id[UNIQUE_ID_LEN + 1];
+    char redirect_uri[AUTH_CODE_URI_MAX + 1];
+    char code_challenge[AUTH_CODE_CHALLENGE_MAX + 1]; /* "" when none */
+    char challenge_method[8];                         /* "" when none */
+};
+
+/* Stores the code, valid AUTH_CODE_TTL_MS. DB_ERROR when a field is longer than auth_code_rec
+ * holds (the caller validates first). */
+enum db_status store_auth_code_create(struct db *db, const struct auth_code_new *c);
+/* Marks the code used and gives what it was bound to, in one statement: of concurrent consumers
+ * exactly one gets *found true. *found false for an unknown, used or expired code. The caller
+ * compares client, redirect_uri and PKCE (a code presented by the wrong client is spent too). */
+enum db_status store_auth_code_consume(struct db *db, const char *code, bool *found, struct auth_code_rec *out);
+
+/* Approvals (§3.1 rule 4): remembered per user and client. */
+enum db_status store_approval_has(struct db *db, const char *unique_id, const char *client_id, bool *approved);
+/* Idempotent. */
+enum db_status store_approval_add(struct db *db, const char *unique_id, const char *client_id);
+
+/* A client's login settings (identity.md §3.2 "Client configuration"). */
+struct client_login {
+    char *redirect_hosts;  /* newline-separated hosts allowed in returnUrl / errorUrl; "" = none */
+    char *remember_cookie; /* the remember-me cookie's name */
+    bool require_approval; /* §3.1 rule 4 */
+    bool require_pkce;
+};
+#define CLIENT_REMEMBER_COOKIE_DEFAULT "connectid_remember"
+
+/* *found false for an unknown client; else fills out (free with client_login_free). */
+enum db_status store_client_login_get(struct db *db, const char *client_id, bool *found, struct client_login *out);
+/* Replaces all four settings (NULL strings: "" hosts, the default cookie name). */
+enum db_status store_client_login_set(struct db *db, const char *client_id, const struct client_login *in,
+                                      bool *found);
+void client_login_free(struct client_login *c);
+
 #endif
