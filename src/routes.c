@@ -36,9 +36,10 @@ static bool add_table(struct router *r, struct route_table t)
 struct router *routes_build(const struct config *cfg)
 {
     struct router *r = router_new();
-    bool ok = add_table(r, ops_routes()) && add_table(r, oauth_routes()) && add_table(r, extid_routes());
+    bool ok = add_table(r, ops_routes()) && add_table(r, oauth_routes()) && add_table(r, extid_routes()) &&
+              add_table(r, login_routes());
     if (ok && cfg->sandbox)
-        ok = add_table(r, sandbox_routes());
+        ok = add_table(r, sandbox_routes()) && add_table(r, login_sandbox_routes());
     if (!ok) {
         router_free(r);
         return NULL;

@@ -17,6 +17,8 @@ struct route_table {
 struct route_table ops_routes(void);     /* api/ops.c: /healthz, /readyz, /metrics */
 struct route_table sandbox_routes(void); /* api/sandbox.c: /sandbox/... (only with --sandbox) */
 struct route_table extid_routes(void);   /* api/extid.c: External Identity (#127, #128) */
-struct route_table oauth_routes(void);   /* oauth/endpoint.c: /user/oauth/token, revoke, introspect */
+struct route_table oauth_routes(void);         /* oauth/endpoint.c: /user/oauth/token, revoke, introspect */
+struct route_table login_routes(void);         /* login/pages.c: loginCheck, logout, the stylesheet */
+struct route_table login_sandbox_routes(void); /* login/pages.c: /user/sandbox/messages (--sandbox) */
 
 #endif

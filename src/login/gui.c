@@ -1,0 +1,170 @@
+/* gui.c — shared rules of the login-service pages (see gui.h). Redirect targets are only ever
+ * URLs whose host the client registered, so a page can never be turned into an open redirect;
+ * anything else gets the plain 400 page. */
+#include "login/gui.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "login/html.h"
+#include "util/buf.h"
+
+static bool host_matches(const char *entry, size_t elen, const char *host, size_t hlen)
+{
+    if (elen > 2 && entry[0] == '*' && entry[1] == '.') /* *.example.no: any subdomain */
+        return hlen > elen - 1 && strncasecmp(host + hlen - (elen - 1), entry + 1, elen - 1) == 0;
+    return elen == hlen && strncasecmp(entry, host, hlen) == 0;
+}
+
+/* The authority of an absolute http(s) URL: host (and :port), or false. */
+static bool url_authority(const char *url, const char **host, size_t *hlen, const char **port, size_t *plen)
+{
+    const char *p;
+    if (!strncasecmp(url, "https://", 8))
+        p = url + 8;
+    else if (!strncasecmp(url, "http://", 7))
+        p = url + 7;
+    else
+        return false;
+    size_t n = strcspn(p, "/?#");
+    const char *colon = memchr(p, ':', n);
+    if (memchr(p, '@', n) || memchr(p, '\\', n) || n == 0) /* userinfo tricks are refused outright */
+        return false;
+    *host = p;
+    *hlen = colon ? (size_t)(colon - p) : n;
+    *port = colon ? colon + 1 : NULL;
+    *plen = colon ? n - *hlen - 1 : 0;
+    return *hlen > 0 && strcspn(url, " \t\r\n<>\"") == strlen(url);
+}
+
+bool gui_url_allowed(const struct gui *g, const char *url)
+{
+    const char *host, *port;
+    size_t hlen, plen;
+    if (url == NULL || !g->have_login || !url_authority(url, &host, &hlen, &port, &plen))
+        return false;
+    for (const char *e = g->login.redirect_hosts; *e;) {
+        size_t n = strcspn(e, "\n");
+        const char *ecolon = memchr(e, ':', n);
+        size_t ehost = ecolon ? (size_t)(ecolon - e) : n;
+        bool port_ok = ecolon ? (plen == n - ehost - 1 && !strncmp(port, ecolon + 1, plen)) : true;
+        if (ehost && port_ok && host_matches(e, ehost, host, hlen))
+            return true;
+        e += n;
+        e += *e == '\n';
+    }
+    return false;
+}
+
+void gui_error_page(struct request *req, enum lang lang)
+{
+    struct buf out = BUF_INIT;
+    html_page_begin(&out, i18n_tag(lang), i18n(lang, MSG_ERROR_TITLE));
+    html_para(&out, HTML_P_ERROR, i18n(lang, MSG_BAD_REQUEST), NULL);
+    html_page_end(&out);
+    reply_raw(req, 400, HTML_CONTENT_TYPE, out.data, out.len);
+    buf_free(&out);
+    for (size_t i = 0; i < html_security_header_count; i++)
+        reply_header(req, html_security_headers[i].name, html_security_headers[i].value);
+    struct buf csp = BUF_INIT;
+    html_csp(&csp, NULL, 0);
+    reply_header(req, "content-security-policy", csp.data);
+    buf_free(&csp);
+}
+
+bool gui_params_or_reply(struct request *req, struct gui *g, bool error_url_required)
+{
+    memset(g, 0, sizeof *g);
+    size_t alen;
+    const char *al = request_header(req, H2O_TOKEN_ACCEPT_LANGUAGE, &alen);
+    g->lang = i18n_choose(al, alen);
+    bool found = false;
+    if (!request_query_or_reply(req, &g->query))
+        return false;
+    g->client_id = form_get(&g->query, "clientId", NULL);
+    g->return_url = form_get(&g->query, "returnUrl", NULL);
+    g->error_url = form_get(&g->query, "errorUrl", NULL);
+    if (g->client_id && store_client_login_get(req->db, g->client_id, &found, &g->login) != DB_OK) {
+        reply_internal(req, "client login settings lookup failed");
+        return false;
+    }
+    g->have_login = found;
+    bool ok = found && gui_url_allowed(g, g->return_url) &&
+              (g->error_url ? gui_url_allowed(g, g->error_url) : !error_url_required);
+    if (!ok)
+        gui_error_page(req, g->lang);
+    return ok;
+}
+
+void gui_done(struct gui *g)
+{
+    if (g->have_login)
+        client_login_free(&g->login);
+    g->have_login = false;
+}
+
+static void append_param(struct buf *b, const char *name, const char *value)
+{
+    static const char HEX[] = "0123456789ABCDEF";
+    buf_putc(b, strchr(b->data, '?') ? '&' : '?');
+    buf_puts(b, name);
+    buf_putc(b, '=');
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
+            buf_putc(b, (char)*p);
+        } else {
+            buf_putc(b, '%');
+            buf_putc(b, HEX[*p >> 4]);
+            buf_putc(b, HEX[*p & 15]);
+        }
+    }
+}
+
+void gui_redirect(struct request *req, const struct gui *g, const char *url, const char *name, const char *value)
+{
+    struct buf b = BUF_INIT;
+    buf_puts(&b, url);
+    if (name)
+        append_param(&b, name, value);
+    static const char *const ANALYTICS[] = {"_ga", "_gl"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *v = form_get(&g->query, ANALYTICS[i], NULL);
+        if (v)
+            append_param(&b, ANALYTICS[i], v);
+    }
+    reply_raw(req, 302, "text/plain; charset=utf-8", "", 0);
+    reply_header(req, "location", b.data);
+    reply_header(req, "cache-control", "no-store");
+    buf_free(&b);
+}
+
+const char *gui_cookie(struct request *req, const char *name)
+{
+    size_t nlen = strlen(name);
+    for (ssize_t i = -1; (i = h2o_find_header(&req->h2o->headers, H2O_TOKEN_COOKIE, i)) != -1;) {
+        h2o_iovec_t v = req->h2o->headers.entries[i].value;
+        for (size_t at = 0; at < v.len;) {
+            while (at < v.len && (v.base[at] == ' ' || v.base[at] == ';'))
+                at++;
+            size_t end = at;
+            while (end < v.len && v.base[end] != ';')
+                end++;
+            if (end - at > nlen && !memcmp(v.base + at, name, nlen) && v.base[at + nlen] == '=')
+                return h2o_strdup(req->pool, v.base + at + nlen + 1, end - at - nlen - 1).base;
+            at = end;
+        }
+    }
+    return NULL;
+}
+
+void gui_set_cookie(struct request *req, const char *name, const char *value, long max_age_s)
+{
+    char header[512], age[32] = "";
+    if (max_age_s >= 0)
+        snprintf(age, sizeof age, "; Max-Age=%ld", max_age_s);
+    snprintf(header, sizeof header, "%s=%s%s; Path=/user; HttpOnly; Secure; SameSite=None", name,
+             max_age_s != 0 ? value : "", age);
+    h2o_iovec_t v = h2o_strdup(req->pool, header, SIZE_MAX);
+    h2o_add_header(req->pool, &req->h2o->res.headers, H2O_TOKEN_SET_COOKIE, NULL, v.base, v.len);
+}

@@ -1,0 +1,48 @@
+/* gui.h — what every login-service page shares (identity.md §4.1): the clientId / returnUrl /
+ * errorUrl parameters checked against the client's allowed redirect hosts, the 400 error page
+ * shown instead of redirecting anywhere unvalidated, redirects that append parameters (and carry
+ * Google Analytics' _ga/_gl through), the session and remember-me cookies. */
+#ifndef CONNECTD_GUI_H
+#define CONNECTD_GUI_H
+
+#include <stdbool.h>
+
+#include "http/form.h"
+#include "http/request.h"
+#include "login/i18n.h"
+#include "store/store.h"
+
+#define SESSION_COOKIE "connectid_session"
+#define REMEMBER_MAX_AGE_S (365 * 24 * 3600)
+
+/* The parameters of a GUI request, validated. */
+struct gui {
+    struct form query;
+    enum lang lang;
+    const char *client_id;
+    const char *return_url; /* NULL when absent */
+    const char *error_url;  /* NULL when absent */
+    struct client_login login; /* the client's login settings (freed by gui_done) */
+    bool have_login;
+};
+
+/* Reads and validates clientId, returnUrl and errorUrl (errorUrl required when error_url_required).
+ * An unknown client or a missing/invalid URL answers the 400 HTML error page and returns false. */
+bool gui_params_or_reply(struct request *req, struct gui *g, bool error_url_required);
+void gui_done(struct gui *g);
+
+/* True when url is an absolute http(s) URL whose host is allowed for the client. */
+bool gui_url_allowed(const struct gui *g, const char *url);
+
+/* 302 to url with name=value appended (when name is not NULL) and _ga/_gl carried through. */
+void gui_redirect(struct request *req, const struct gui *g, const char *url, const char *name, const char *value);
+/* The §4.1 400 page (short text: loginCheck may be loaded as a script). */
+void gui_error_page(struct request *req, enum lang lang);
+
+/* A cookie's value from the request, or NULL (pool memory). */
+const char *gui_cookie(struct request *req, const char *name);
+/* Sets a cookie (HttpOnly; Secure; SameSite=None; Path=/user): max_age_s > 0 for that long,
+ * -1 for the browser session, 0 deletes it. */
+void gui_set_cookie(struct request *req, const char *name, const char *value, long max_age_s);
+
+#endif

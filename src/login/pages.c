@@ -1,0 +1,156 @@
+/* pages.c — login-service routes that need no form: loginCheck (O5), logout (O6), the
+ * stylesheet, and the sandbox mailbox where a developer reads the codes that would have been
+ * e-mailed or texted. loginCheck never renders a page: it answers with a redirect (and CORS
+ * headers for the client's own origins) so it works as a redirect, an AJAX call or a script. */
+#include "api/api.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "codec/json.h"
+#include "http/request.h"
+#include "login/gui.h"
+#include "login/html.h"
+#include "util/crypto.h"
+
+/* identity.md §4.4 rule 5: only the client's own origins may read the answer. */
+static void cors_headers(struct request *req, const struct gui *g)
+{
+    ssize_t i = h2o_find_header_by_str(&req->h2o->headers, H2O_STRLIT("origin"), -1);
+    if (i < 0)
+        return;
+    h2o_iovec_t o = req->h2o->headers.entries[i].value;
+    const char *origin = h2o_strdup(req->pool, o.base, o.len).base;
+    if (!gui_url_allowed(g, origin))
+        return;
+    reply_header(req, "access-control-allow-origin", origin);
+    reply_header(req, "access-control-allow-credentials", "true");
+    reply_header(req, "vary", "Origin");
+}
+
+static bool user_active(struct request *req, const char *unique_id)
+{
+    bool found = false;
+    char state[8];
+    return store_user_state(req->db, unique_id, &found, state) == DB_OK && found && !strcmp(state, "ACTIVE");
+}
+
+/* A fresh session for the user (a new id at every login, §4.1). */
+static bool start_session(struct request *req, const char *unique_id)
+{
+    char sid[33];
+    if (!random_hex(sid, 16) || store_session_create(req->db, sid, unique_id) != DB_OK)
+        return false;
+    gui_set_cookie(req, SESSION_COOKIE, sid, -1);
+    return true;
+}
+
+/* The logged-in user of the request's session (extending it), or of the client's
+ * remember-me cookie (starting a session silently). */
+static bool logged_in_user(struct request *req, const struct gui *g, char unique_id[33], bool *ok)
+{
+    bool valid = false;
+    const char *sid = gui_cookie(req, SESSION_COOKIE), *remember;
+    *ok = true;
+    if (sid && store_session_touch(req->db, sid, &valid, unique_id) != DB_OK)
+        return *ok = false;
+    if (valid && user_active(req, unique_id))
+        return true;
+    remember = gui_cookie(req, g->login.remember_cookie);
+    if (remember && store_remember_check(req->db, remember, g->client_id, &valid, unique_id) != DB_OK)
+        return *ok = false;
+    if (!valid || !user_active(req, unique_id))
+        return false;
+    if (!start_session(req, unique_id))
+        return *ok = false;
+    return true;
+}
+
+/* GET /user/loginCheck (O5) */
+static void login_check(struct request *req)
+{
+    struct gui g;
+    if (gui_params_or_reply(req, &g, true)) {
+        char uid[33];
+        bool ok;
+        bool in = logged_in_user(req, &g, uid, &ok);
+        if (!ok)
+            reply_internal(req, "session lookup failed");
+        else
+            gui_redirect(req, &g, in ? g.return_url : g.error_url, NULL, NULL);
+        cors_headers(req, &g);
+    }
+    gui_done(&g);
+}
+
+/* GET /user/logout (O6): ends the session and the client's remember-me, keeps tokens. */
+static void logout(struct request *req)
+{
+    struct gui g;
+    if (gui_params_or_reply(req, &g, false)) {
+        const char *sid = gui_cookie(req, SESSION_COOKIE), *remember = gui_cookie(req, g.login.remember_cookie);
+        if ((sid && store_session_delete(req->db, sid) != DB_OK) ||
+            (remember && store_remember_delete(req->db, remember) != DB_OK)) {
+            reply_internal(req, "logout failed");
+        } else {
+            gui_set_cookie(req, SESSION_COOKIE, "", 0);
+            gui_set_cookie(req, g.login.remember_cookie, "", 0);
+            gui_redirect(req, &g, g.return_url, NULL, NULL);
+        }
+    }
+    gui_done(&g);
+}
+
+/* GET /user/static/style.css */
+static void stylesheet(struct request *req)
+{
+    char etag[HTML_ETAG_MAX];
+    html_style_etag(etag);
+    size_t len;
+    const char *inm = request_header(req, H2O_TOKEN_IF_NONE_MATCH, &len);
+    if (inm && len == strlen(etag) && !memcmp(inm, etag, len))
+        reply_raw(req, 304, "text/css; charset=utf-8", "", 0);
+    else
+        reply_raw(req, 200, "text/css; charset=utf-8", html_style_css, html_style_css_len);
+    reply_header(req, "etag", etag);
+    reply_header(req, "cache-control", "public, max-age=3600");
+}
+
+static void add_message(const struct message_rec *m, void *arg)
+{
+    json_array_append_new(arg, json_pack("{s:I, s:s, s:s, s:s, s:s, s:o}", "id", (json_int_t)m->id, "channel",
+                                         m->channel, "recipient", m->recipient, "subject", m->subject, "body",
+                                         m->body, "created", json_instant(m->created_at)));
+}
+
+/* GET /user/sandbox/messages (--sandbox only): the newest messages the server would send. */
+static void sandbox_messages(struct request *req)
+{
+    json_t *list = json_array();
+    if (store_message_list(req->db, 100, add_message, list) != DB_OK) {
+        json_decref(list);
+        reply_internal(req, "message list failed");
+        return;
+    }
+    reply_value(req, 200, json_pack("{s:o}", "messages", list));
+}
+
+static const struct route ROUTES[] = {
+    {HTTP_GET, "/user/loginCheck", AUTH_NONE, login_check, 0, NULL},
+    {HTTP_GET, "/user/logout", AUTH_NONE, logout, 0, NULL},
+    {HTTP_GET, HTML_STYLE_PATH, AUTH_NONE, stylesheet, 0, NULL},
+};
+
+static const struct route SANDBOX_ROUTES[] = {
+    {HTTP_GET, "/user/sandbox/messages", AUTH_NONE, sandbox_messages, 0, "messages"},
+};
+
+struct route_table login_routes(void)
+{
+    return ROUTE_TABLE(ROUTES);
+}
+
+struct route_table login_sandbox_routes(void)
+{
+    return ROUTE_TABLE(SANDBOX_ROUTES);
+}
