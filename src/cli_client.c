@@ -95,10 +95,12 @@ static bool flag_on(const char *value)
 }
 
 enum client_flag { CF_ID, CF_GRANTS, CF_REDIRECT, CF_PARTNER, CF_ACCESS_TTL, CF_REFRESH_TTL, CF_CAPI_RATE,
-                   CF_TOKEN_RATE, CF_EXTID_TYPES, CF_EXTRA /* add: --secret; update: --clear-redirect-uris */ };
+                   CF_TOKEN_RATE, CF_EXTID_TYPES, CF_EXTRA /* add: --secret; update: --clear-redirect-uris */,
+                   CF_REDIRECT_HOST };
 
 #define ID_FLAG(help) {"id", "ID", false, help}
 #define RATE_HELP " (0 = unlimited, up to 1000000; burst twice the rate)"
+#define REDIRECT_HOST_HELP "a host login pages may send the browser back to: name, *.name or name:port"
 #define EXTID_TYPES_HELP "external credential types it may register: letters of DEHILMXZ, or all"
 
 const struct cmd_flag CLIENT_ADD_FLAGS[] = {
@@ -112,6 +114,7 @@ const struct cmd_flag CLIENT_ADD_FLAGS[] = {
     {"token-rate", "N", false, "token-endpoint requests per second, default 100" RATE_HELP},
     {"extid-types", "LIST", false, EXTID_TYPES_HELP " (default: none)"},
     {"secret", "SECRET", false, "use this secret (at least 16 characters) instead of a generated one"},
+    {"redirect-host", "HOST", true, REDIRECT_HOST_HELP " (repeat for several)"},
     {NULL, NULL, false, NULL},
 };
 
@@ -126,6 +129,7 @@ const struct cmd_flag CLIENT_UPDATE_FLAGS[] = {
     {"token-rate", "N", false, "token-endpoint requests per second" RATE_HELP},
     {"extid-types", "LIST", false, EXTID_TYPES_HELP "; \"\" for none (replaces the list)"},
     {"clear-redirect-uris", NULL, false, "remove every redirect URI"},
+    {"redirect-host", "HOST", true, REDIRECT_HOST_HELP "; repeat for several (replaces the list; \"\" for none)"},
     {NULL, NULL, false, NULL},
 };
 
@@ -295,6 +299,19 @@ static int show_client(const char *cmd, struct db *db, const char *id, const cha
     }
     print_client_details(&rec, secret);
     client_rec_free(&rec);
+    struct client_login login;
+    if (store_client_login_get(db, id, &found, &login) == DB_OK && found) {
+        const char *h = login.redirect_hosts, *label = "redirect_hosts:";
+        if (*h == '\0')
+            printf("%-14s (none)\n", label);
+        while (*h) {
+            size_t n = strcspn(h, "\n");
+            printf("%-14s %.*s\n", label, (int)n, h);
+            label = "";
+            h += n + (h[n] == '\n');
+        }
+        client_login_free(&login);
+    }
     return 0;
 }
 
@@ -316,6 +333,77 @@ static int new_secret(const char *cmd, const char *given, char generated[44], co
     return 0;
 }
 
+/* identity.md §4.1: returnUrl/errorUrl hosts. [*.]name[:port] of letters, digits, '-' and '.'. */
+static bool valid_redirect_host(const char *h)
+{
+    const char *p = !strncmp(h, "*.", 2) ? h + 2 : h;
+    size_t name = strcspn(p, ":");
+    if (name == 0 || name > 253)
+        return false;
+    for (size_t i = 0; i < name; i++)
+        if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= '0' && p[i] <= '9') ||
+              p[i] == '-' || p[i] == '.'))
+            return false;
+    if (p[name] == '\0')
+        return true;
+    const char *port = p + name + 1;
+    return *port && strlen(port) <= 5 && strspn(port, "0123456789") == strlen(port);
+}
+
+static enum db_status client_exists(struct db *db, const char *id, bool *found)
+{
+    struct client_rec rec;
+    enum db_status st = store_client_get(db, id, found, &rec);
+    if (st == DB_OK && *found)
+        client_rec_free(&rec);
+    return st;
+}
+
+/* Every --redirect-host value is a host; checked before anything is stored. */
+static bool redirect_hosts_valid(const char *cmd, const struct cmd_args *a)
+{
+    for (size_t i = 0; i < a->counts[CF_REDIRECT_HOST]; i++) {
+        const char *h = a->values[CF_REDIRECT_HOST][i];
+        if (*h && !valid_redirect_host(h)) {
+            fprintf(stderr, "connectd %s: --redirect-host: '%s' is not a host name (name, *.name or name:port)\n",
+                    cmd, h);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Applies --redirect-host values (if any were given): 0 or 1. */
+static int apply_redirect_hosts(const char *cmd, struct db *db, const char *id, const struct cmd_args *a)
+{
+    if (a->counts[CF_REDIRECT_HOST] == 0)
+        return 0;
+    struct buf hosts = BUF_INIT;
+    buf_puts(&hosts, "");
+    for (size_t i = 0; i < a->counts[CF_REDIRECT_HOST]; i++) {
+        const char *h = a->values[CF_REDIRECT_HOST][i];
+        if (*h == '\0')
+            continue;
+        if (hosts.len)
+            buf_putc(&hosts, '\n');
+        buf_puts(&hosts, h);
+    }
+    bool found = false;
+    struct client_login login;
+    int rc = 1;
+    if (store_client_login_get(db, id, &found, &login) == DB_OK && found) {
+        char *old = login.redirect_hosts;
+        login.redirect_hosts = hosts.data;
+        rc = store_client_login_set(db, id, &login, &found) == DB_OK && found ? 0 : 1;
+        login.redirect_hosts = old;
+        client_login_free(&login);
+    }
+    if (rc)
+        fprintf(stderr, "connectd %s: could not store the redirect hosts (see log)\n", cmd);
+    buf_free(&hosts);
+    return rc;
+}
+
 int cmd_client_add(struct config *cfg, struct cmd_args *a)
 {
     const char *cmd = "client add", *id = cli_arg1(a, CF_ID);
@@ -329,7 +417,7 @@ int cmd_client_add(struct config *cfg, struct cmd_args *a)
     }
     struct client_settings s;
     int rc = EXIT_USAGE;
-    if (!client_settings_parse(cmd, a, &s))
+    if (!client_settings_parse(cmd, a, &s) || !redirect_hosts_valid(cmd, a))
         goto out;
     char generated[44], hash[SECRET_HASH_MAX];
     const char *secret;
@@ -351,7 +439,7 @@ int cmd_client_add(struct config *cfg, struct cmd_args *a)
         fprintf(stderr, "connectd client add: a client with id '%s' already exists\n", id);
     else if (st != DB_OK)
         fprintf(stderr, "connectd client add: database error (see log)\n");
-    else if ((rc = show_client(cmd, db, id, secret)) == 0)
+    else if ((rc = apply_redirect_hosts(cmd, db, id, a)) == 0 && (rc = show_client(cmd, db, id, secret)) == 0)
         printf("The secret is shown only this once; connectd stores only its hash.\n");
     db_close(db);
 out:
@@ -368,7 +456,7 @@ int cmd_client_update(struct config *cfg, struct cmd_args *a)
     }
     struct client_settings s;
     int rc = EXIT_USAGE;
-    if (!client_settings_parse(cmd, a, &s))
+    if (!client_settings_parse(cmd, a, &s) || !redirect_hosts_valid(cmd, a))
         goto out;
     bool clear = flag_on(cli_arg1(a, CF_EXTRA));
     if (clear && s.have_uris) {
@@ -381,23 +469,24 @@ int cmd_client_update(struct config *cfg, struct cmd_args *a)
                               .capi_rate = s.capi_rate, .token_rate = s.token_rate,
                               .extid_types = s.have_extid_types ? s.extid_types : NULL};
     if (!u.partner && !u.grants && !u.redirect_uris && u.access_ttl < 0 && u.refresh_ttl < 0 && u.capi_rate < 0 &&
-        u.token_rate < 0 && !u.extid_types) {
+        u.token_rate < 0 && !u.extid_types && a->counts[CF_REDIRECT_HOST] == 0) {
         fprintf(stderr, "connectd client update: nothing to change: give at least one of --grants, "
                         "--redirect-uri, --clear-redirect-uris, --partner, --access-ttl, --refresh-ttl, "
-                        "--capi-rate, --token-rate, --extid-types\n");
+                        "--capi-rate, --token-rate, --extid-types, --redirect-host\n");
         goto out;
     }
     rc = 1;
     struct db *db = cli_open_db(cfg);
     if (db == NULL)
         goto out;
-    bool found = false;
-    enum db_status st = store_client_update(db, id, &u, &found);
+    bool found = false, changes = u.partner || u.grants || u.redirect_uris || u.access_ttl >= 0 ||
+                                  u.refresh_ttl >= 0 || u.capi_rate >= 0 || u.token_rate >= 0 || u.extid_types;
+    enum db_status st = changes ? store_client_update(db, id, &u, &found) : client_exists(db, id, &found);
     if (st != DB_OK)
         fprintf(stderr, "connectd client update: database error (see log)\n");
     else if (!found)
         fprintf(stderr, "connectd client update: no client with id '%s'\n", id);
-    else {
+    else if ((rc = apply_redirect_hosts(cmd, db, id, a)) == 0) {
         printf("updated client %s (new settings apply to tokens issued from now on)\n\n", id);
         rc = show_client(cmd, db, id, NULL);
     }
@@ -430,6 +519,7 @@ int cmd_client_show(struct config *cfg, struct cmd_args *a)
 const struct cmd_flag CLIENT_ROTATE_FLAGS[] = {
     ID_FLAG("the client whose secret to replace"),
     {"secret", "SECRET", false, "use this secret (at least 16 characters) instead of a generated one"},
+    {"redirect-host", "HOST", true, REDIRECT_HOST_HELP " (repeat for several)"},
     {NULL, NULL, false, NULL},
 };
 

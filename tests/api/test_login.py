@@ -24,8 +24,7 @@ def now_ms():
 @pytest.fixture
 def web(server):
     """A client allowed to redirect to example.no (and any *.shop.no)."""
-    cid, _ = add_client(server.db.url)
-    db_exec(server.db, "UPDATE client SET redirect_hosts = 'example.no\n*.shop.no' WHERE client_id = '%s'" % cid)
+    cid, _ = add_client(server.db.url, redirect_host=["example.no", "*.shop.no"])
     return cid
 
 
@@ -221,3 +220,21 @@ def test_sandbox_mailbox_lists_messages(server):
     import json
     messages = json.loads(body)["messages"]
     assert any(m["recipient"] == "ola@example.no" and m["body"] == "Code: 123456" for m in messages)
+
+
+def test_redirect_host_with_a_port_only_matches_that_port(server):
+    cid, _ = add_client(server.db.url, redirect_host=["localhost:8443"])
+    status, headers, _ = check(server, cid, return_url="https://localhost:8443/ok",
+                               error_url="https://localhost:8443/no")
+    assert (status, headers["Location"]) == (302, "https://localhost:8443/no")
+    status, _, _ = check(server, cid, return_url="https://localhost/ok", error_url="https://localhost:8443/no")
+    assert status == 400
+
+
+def test_client_add_refuses_a_bad_redirect_host_and_stores_nothing(server):
+    from conftest import run_cli
+    cid = "t.%s" % uuid.uuid4().hex[:12]
+    r = run_cli("client", "add", "--db", server.db.url, "--id", cid, "--grants", "client_credentials",
+                "--redirect-host", "evil.no/path")
+    assert r.returncode == 2 and "--redirect-host" in r.stderr
+    assert db_query(server.db, "SELECT client_id FROM client WHERE client_id = '%s'" % cid) == []
