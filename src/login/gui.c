@@ -9,6 +9,7 @@
 
 #include "login/html.h"
 #include "util/buf.h"
+#include "util/crypto.h"
 
 static bool host_matches(const char *entry, size_t elen, const char *host, size_t hlen)
 {
@@ -42,6 +43,10 @@ bool gui_url_allowed(const struct gui *g, const char *url)
 {
     const char *host, *port;
     size_t hlen, plen;
+    /* The authorization endpoint sends the browser through the login pages and back to itself. */
+    if (url && !strncmp(url, GUI_AUTHORIZE_CONTINUE, strlen(GUI_AUTHORIZE_CONTINUE)) &&
+        strcspn(url, " \t\r\n<>\"\\") == strlen(url))
+        return g->have_login;
     if (url == NULL || !g->have_login || !url_authority(url, &host, &hlen, &port, &plen))
         return false;
     for (const char *e = g->login.redirect_hosts; *e;) {
@@ -167,4 +172,44 @@ void gui_set_cookie(struct request *req, const char *name, const char *value, lo
              max_age_s != 0 ? value : "", age);
     h2o_iovec_t v = h2o_strdup(req->pool, header, SIZE_MAX);
     h2o_add_header(req->pool, &req->h2o->res.headers, H2O_TOKEN_SET_COOKIE, NULL, v.base, v.len);
+}
+
+/* ---- sessions ------------------------------------------------------------------------------- */
+
+bool gui_user_active(struct request *req, const char *unique_id)
+{
+    bool found = false;
+    char state[8];
+    return store_user_state(req->db, unique_id, &found, state) == DB_OK && found && !strcmp(state, "ACTIVE");
+}
+
+/* A fresh session for the user (a new id at every login, §4.1). */
+bool gui_start_session(struct request *req, const char *unique_id)
+{
+    char sid[33];
+    if (!random_hex(sid, 16) || store_session_create(req->db, sid, unique_id) != DB_OK)
+        return false;
+    gui_set_cookie(req, SESSION_COOKIE, sid, -1);
+    return true;
+}
+
+/* The logged-in user of the request's session (extending it), or of the client's
+ * remember-me cookie (starting a session silently). */
+bool gui_session_user(struct request *req, const struct gui *g, char unique_id[33], bool *ok)
+{
+    bool valid = false;
+    const char *sid = gui_cookie(req, SESSION_COOKIE), *remember;
+    *ok = true;
+    if (sid && store_session_touch(req->db, sid, &valid, unique_id) != DB_OK)
+        return *ok = false;
+    if (valid && gui_user_active(req, unique_id))
+        return true;
+    remember = gui_cookie(req, g->login.remember_cookie);
+    if (remember && store_remember_check(req->db, remember, g->client_id, &valid, unique_id) != DB_OK)
+        return *ok = false;
+    if (!valid || !gui_user_active(req, unique_id))
+        return false;
+    if (!gui_start_session(req, unique_id))
+        return *ok = false;
+    return true;
 }

@@ -13,6 +13,8 @@
 #include "store/store.h"
 
 #define SESSION_COOKIE "connectid_session"
+/* A returnUrl the login pages accept besides the client's hosts: continuing an authorization. */
+#define GUI_AUTHORIZE_CONTINUE "/user/oauth/authorize?"
 #define REMEMBER_MAX_AGE_S (365 * 24 * 3600)
 
 /* The parameters of a GUI request, validated. */
@@ -44,5 +46,13 @@ const char *gui_cookie(struct request *req, const char *name);
 /* Sets a cookie (HttpOnly; Secure; SameSite=None; Path=/user): max_age_s > 0 for that long,
  * -1 for the browser session, 0 deletes it. */
 void gui_set_cookie(struct request *req, const char *name, const char *value, long max_age_s);
+
+/* The user logged in on this browser: the session cookie (extending the session), else the
+ * client's remember-me cookie (starting a session silently). Only ACTIVE users count.
+ * *ok false on a store failure. */
+bool gui_session_user(struct request *req, const struct gui *g, char unique_id[33], bool *ok);
+/* A fresh session for the user (a new id at every login, §4.1) and its cookie. */
+bool gui_start_session(struct request *req, const char *unique_id);
+bool gui_user_active(struct request *req, const char *unique_id);
 
 #endif

@@ -28,44 +28,6 @@ static void cors_headers(struct request *req, const struct gui *g)
     reply_header(req, "vary", "Origin");
 }
 
-static bool user_active(struct request *req, const char *unique_id)
-{
-    bool found = false;
-    char state[8];
-    return store_user_state(req->db, unique_id, &found, state) == DB_OK && found && !strcmp(state, "ACTIVE");
-}
-
-/* A fresh session for the user (a new id at every login, §4.1). */
-static bool start_session(struct request *req, const char *unique_id)
-{
-    char sid[33];
-    if (!random_hex(sid, 16) || store_session_create(req->db, sid, unique_id) != DB_OK)
-        return false;
-    gui_set_cookie(req, SESSION_COOKIE, sid, -1);
-    return true;
-}
-
-/* The logged-in user of the request's session (extending it), or of the client's
- * remember-me cookie (starting a session silently). */
-static bool logged_in_user(struct request *req, const struct gui *g, char unique_id[33], bool *ok)
-{
-    bool valid = false;
-    const char *sid = gui_cookie(req, SESSION_COOKIE), *remember;
-    *ok = true;
-    if (sid && store_session_touch(req->db, sid, &valid, unique_id) != DB_OK)
-        return *ok = false;
-    if (valid && user_active(req, unique_id))
-        return true;
-    remember = gui_cookie(req, g->login.remember_cookie);
-    if (remember && store_remember_check(req->db, remember, g->client_id, &valid, unique_id) != DB_OK)
-        return *ok = false;
-    if (!valid || !user_active(req, unique_id))
-        return false;
-    if (!start_session(req, unique_id))
-        return *ok = false;
-    return true;
-}
-
 /* GET /user/loginCheck (O5) */
 static void login_check(struct request *req)
 {
@@ -73,7 +35,7 @@ static void login_check(struct request *req)
     if (gui_params_or_reply(req, &g, true)) {
         char uid[33];
         bool ok;
-        bool in = logged_in_user(req, &g, uid, &ok);
+        bool in = gui_session_user(req, &g, uid, &ok);
         if (!ok)
             reply_internal(req, "session lookup failed");
         else
