@@ -19,7 +19,7 @@ struct cmd_flag {
     const char *help;
 };
 
-#define MAX_FLAGS 12 /* per command */
+#define MAX_FLAGS 16 /* per command */
 #define MAX_VALUES 16
 
 struct cmd_args {

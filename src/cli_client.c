@@ -96,11 +96,13 @@ static bool flag_on(const char *value)
 
 enum client_flag { CF_ID, CF_GRANTS, CF_REDIRECT, CF_PARTNER, CF_ACCESS_TTL, CF_REFRESH_TTL, CF_CAPI_RATE,
                    CF_TOKEN_RATE, CF_EXTID_TYPES, CF_EXTRA /* add: --secret; update: --clear-redirect-uris */,
-                   CF_REDIRECT_HOST };
+                   CF_REDIRECT_HOST, CF_REQUIRE_PKCE, CF_REQUIRE_APPROVAL };
 
 #define ID_FLAG(help) {"id", "ID", false, help}
 #define RATE_HELP " (0 = unlimited, up to 1000000; burst twice the rate)"
 #define REDIRECT_HOST_HELP "a host login pages may send the browser back to: name, *.name or name:port"
+#define REQUIRE_PKCE_HELP "authorization codes need PKCE (RFC 7636); --require-pkce=false turns it off"
+#define REQUIRE_APPROVAL_HELP "users approve the client once before their first code; --require-approval=false turns it off"
 #define EXTID_TYPES_HELP "external credential types it may register: letters of DEHILMXZ, or all"
 
 const struct cmd_flag CLIENT_ADD_FLAGS[] = {
@@ -115,6 +117,8 @@ const struct cmd_flag CLIENT_ADD_FLAGS[] = {
     {"extid-types", "LIST", false, EXTID_TYPES_HELP " (default: none)"},
     {"secret", "SECRET", false, "use this secret (at least 16 characters) instead of a generated one"},
     {"redirect-host", "HOST", true, REDIRECT_HOST_HELP " (repeat for several)"},
+    {"require-pkce", NULL, false, REQUIRE_PKCE_HELP " (default: off)"},
+    {"require-approval", NULL, false, REQUIRE_APPROVAL_HELP " (default: off)"},
     {NULL, NULL, false, NULL},
 };
 
@@ -130,6 +134,8 @@ const struct cmd_flag CLIENT_UPDATE_FLAGS[] = {
     {"extid-types", "LIST", false, EXTID_TYPES_HELP "; \"\" for none (replaces the list)"},
     {"clear-redirect-uris", NULL, false, "remove every redirect URI"},
     {"redirect-host", "HOST", true, REDIRECT_HOST_HELP "; repeat for several (replaces the list; \"\" for none)"},
+    {"require-pkce", NULL, false, REQUIRE_PKCE_HELP},
+    {"require-approval", NULL, false, REQUIRE_APPROVAL_HELP},
     {NULL, NULL, false, NULL},
 };
 
@@ -310,6 +316,8 @@ static int show_client(const char *cmd, struct db *db, const char *id, const cha
             label = "";
             h += n + (h[n] == '\n');
         }
+        printf("%-14s %s\n", "require_pkce:", login.require_pkce ? "yes" : "no");
+        printf("%-14s %s\n", "require_approval:", login.require_approval ? "yes" : "no");
         client_login_free(&login);
     }
     return 0;
@@ -373,10 +381,31 @@ static bool redirect_hosts_valid(const char *cmd, const struct cmd_args *a)
     return true;
 }
 
-/* Applies --redirect-host values (if any were given): 0 or 1. */
+/* --require-pkce / --require-approval: bare, or =true|false|1|0|yes|no. */
+static bool login_flags_valid(const char *cmd, const struct cmd_args *a)
+{
+    static const char *const VALUES[] = {"true", "false", "1", "0", "yes", "no"};
+    static const struct {
+        int flag;
+        const char *name;
+    } FLAGS[] = {{CF_REQUIRE_PKCE, "require-pkce"}, {CF_REQUIRE_APPROVAL, "require-approval"}};
+    for (size_t f = 0; f < 2; f++) {
+        const char *v = cli_arg1(a, FLAGS[f].flag);
+        bool ok = v == NULL;
+        for (size_t i = 0; i < 6 && !ok; i++)
+            ok = !strcmp(v, VALUES[i]);
+        if (!ok) {
+            fprintf(stderr, "connectd %s: --%s: use true or false, not '%s'\n", cmd, FLAGS[f].name, v);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Applies --redirect-host, --require-pkce and --require-approval (those given): 0 or 1. */
 static int apply_redirect_hosts(const char *cmd, struct db *db, const char *id, const struct cmd_args *a)
 {
-    if (a->counts[CF_REDIRECT_HOST] == 0)
+    if (a->counts[CF_REDIRECT_HOST] == 0 && a->counts[CF_REQUIRE_PKCE] == 0 && a->counts[CF_REQUIRE_APPROVAL] == 0)
         return 0;
     struct buf hosts = BUF_INIT;
     buf_puts(&hosts, "");
@@ -393,13 +422,18 @@ static int apply_redirect_hosts(const char *cmd, struct db *db, const char *id, 
     int rc = 1;
     if (store_client_login_get(db, id, &found, &login) == DB_OK && found) {
         char *old = login.redirect_hosts;
-        login.redirect_hosts = hosts.data;
+        if (a->counts[CF_REDIRECT_HOST])
+            login.redirect_hosts = hosts.data;
+        if (a->counts[CF_REQUIRE_PKCE])
+            login.require_pkce = flag_on(cli_arg1(a, CF_REQUIRE_PKCE));
+        if (a->counts[CF_REQUIRE_APPROVAL])
+            login.require_approval = flag_on(cli_arg1(a, CF_REQUIRE_APPROVAL));
         rc = store_client_login_set(db, id, &login, &found) == DB_OK && found ? 0 : 1;
         login.redirect_hosts = old;
         client_login_free(&login);
     }
     if (rc)
-        fprintf(stderr, "connectd %s: could not store the redirect hosts (see log)\n", cmd);
+        fprintf(stderr, "connectd %s: could not store the login settings (see log)\n", cmd);
     buf_free(&hosts);
     return rc;
 }
@@ -417,7 +451,7 @@ int cmd_client_add(struct config *cfg, struct cmd_args *a)
     }
     struct client_settings s;
     int rc = EXIT_USAGE;
-    if (!client_settings_parse(cmd, a, &s) || !redirect_hosts_valid(cmd, a))
+    if (!client_settings_parse(cmd, a, &s) || !redirect_hosts_valid(cmd, a) || !login_flags_valid(cmd, a))
         goto out;
     char generated[44], hash[SECRET_HASH_MAX];
     const char *secret;
@@ -456,7 +490,7 @@ int cmd_client_update(struct config *cfg, struct cmd_args *a)
     }
     struct client_settings s;
     int rc = EXIT_USAGE;
-    if (!client_settings_parse(cmd, a, &s) || !redirect_hosts_valid(cmd, a))
+    if (!client_settings_parse(cmd, a, &s) || !redirect_hosts_valid(cmd, a) || !login_flags_valid(cmd, a))
         goto out;
     bool clear = flag_on(cli_arg1(a, CF_EXTRA));
     if (clear && s.have_uris) {
@@ -469,10 +503,12 @@ int cmd_client_update(struct config *cfg, struct cmd_args *a)
                               .capi_rate = s.capi_rate, .token_rate = s.token_rate,
                               .extid_types = s.have_extid_types ? s.extid_types : NULL};
     if (!u.partner && !u.grants && !u.redirect_uris && u.access_ttl < 0 && u.refresh_ttl < 0 && u.capi_rate < 0 &&
-        u.token_rate < 0 && !u.extid_types && a->counts[CF_REDIRECT_HOST] == 0) {
+        u.token_rate < 0 && !u.extid_types && a->counts[CF_REDIRECT_HOST] == 0 && a->counts[CF_REQUIRE_PKCE] == 0 &&
+        a->counts[CF_REQUIRE_APPROVAL] == 0) {
         fprintf(stderr, "connectd client update: nothing to change: give at least one of --grants, "
                         "--redirect-uri, --clear-redirect-uris, --partner, --access-ttl, --refresh-ttl, "
-                        "--capi-rate, --token-rate, --extid-types, --redirect-host\n");
+                        "--capi-rate, --token-rate, --extid-types, --redirect-host, --require-pkce, "
+                        "--require-approval\n");
         goto out;
     }
     rc = 1;
@@ -520,6 +556,8 @@ const struct cmd_flag CLIENT_ROTATE_FLAGS[] = {
     ID_FLAG("the client whose secret to replace"),
     {"secret", "SECRET", false, "use this secret (at least 16 characters) instead of a generated one"},
     {"redirect-host", "HOST", true, REDIRECT_HOST_HELP " (repeat for several)"},
+    {"require-pkce", NULL, false, REQUIRE_PKCE_HELP " (default: off)"},
+    {"require-approval", NULL, false, REQUIRE_APPROVAL_HELP " (default: off)"},
     {NULL, NULL, false, NULL},
 };
 

@@ -37,7 +37,8 @@ struct router *routes_build(const struct config *cfg)
 {
     struct router *r = router_new();
     bool ok = add_table(r, ops_routes()) && add_table(r, oauth_routes()) && add_table(r, extid_routes()) &&
-              add_table(r, login_routes());
+              add_table(r, login_routes()) && add_table(r, login_flow_routes()) &&
+              add_table(r, authorize_routes());
     if (ok && cfg->sandbox)
         ok = add_table(r, sandbox_routes()) && add_table(r, login_sandbox_routes());
     if (!ok) {

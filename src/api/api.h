@@ -20,5 +20,7 @@ struct route_table extid_routes(void);   /* api/extid.c: External Identity (#127
 struct route_table oauth_routes(void);         /* oauth/endpoint.c: /user/oauth/token, revoke, introspect */
 struct route_table login_routes(void);         /* login/pages.c: loginCheck, logout, the stylesheet */
 struct route_table login_sandbox_routes(void); /* login/pages.c: /user/sandbox/messages (--sandbox) */
+struct route_table login_flow_routes(void);    /* login/flow.c: login, createUser, register, oauthLogin */
+struct route_table authorize_routes(void);     /* login/authorize.c: /user/oauth/authorize and its approval */
 
 #endif

@@ -121,6 +121,7 @@ struct grant {
 };
 extern const struct grant GRANT_CLIENT_CREDENTIALS_MODULE;
 extern const struct grant GRANT_REFRESH_TOKEN_MODULE;
+extern const struct grant GRANT_AUTHORIZATION_CODE_MODULE;
 extern const struct grant GRANT_EXTID_CODE_MODULE;
 
 /* The 200 reply of the token endpoint. */
