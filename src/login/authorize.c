@@ -36,23 +36,6 @@ struct authz {
 
 /* ---- redirects ------------------------------------------------------------------------------ */
 
-static void append_param(struct buf *b, const char *name, const char *value)
-{
-    static const char HEX[] = "0123456789ABCDEF";
-    buf_putc(b, strchr(b->data, '?') ? '&' : '?');
-    buf_puts(b, name);
-    buf_putc(b, '=');
-    for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
-        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
-            buf_putc(b, (char)*p);
-        } else {
-            buf_putc(b, '%');
-            buf_putc(b, HEX[*p >> 4]);
-            buf_putc(b, HEX[*p & 15]);
-        }
-    }
-}
-
 static void redirect_to(struct request *req, const char *location)
 {
     reply_raw(req, 302, "text/plain; charset=utf-8", "", 0);
@@ -65,9 +48,9 @@ static void authz_redirect(struct request *req, const struct authz *a, const cha
 {
     struct buf b = BUF_INIT;
     buf_puts(&b, a->redirect_uri);
-    append_param(&b, name, value);
+    gui_append_param(&b, name, value);
     if (a->state)
-        append_param(&b, "state", a->state);
+        gui_append_param(&b, "state", a->state);
     redirect_to(req, b.data);
     buf_free(&b);
 }
@@ -213,12 +196,12 @@ static void send_to_login(struct request *req, const struct authz *a)
     buf_puts(&back, GUI_AUTHORIZE_CONTINUE);
     buf_puts(&back, a->raw_query);
     buf_puts(&cancel, back.data);
-    append_param(&cancel, LOGIN_CANCELLED, "1");
+    gui_append_param(&cancel, LOGIN_CANCELLED, "1");
     buf_puts(&login, "/user/login");
-    append_param(&login, "clientId", a->g.client_id);
-    append_param(&login, "returnUrl", back.data);
-    append_param(&login, "errorUrl", cancel.data);
-    append_param(&login, "assumeNewUser", "false");
+    gui_append_param(&login, "clientId", a->g.client_id);
+    gui_append_param(&login, "returnUrl", back.data);
+    gui_append_param(&login, "errorUrl", cancel.data);
+    gui_append_param(&login, "assumeNewUser", "false");
     redirect_to(req, login.data);
     buf_free(&back);
     buf_free(&cancel);

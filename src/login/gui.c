@@ -109,7 +109,7 @@ void gui_done(struct gui *g)
     g->have_login = false;
 }
 
-static void append_param(struct buf *b, const char *name, const char *value)
+void gui_append_param(struct buf *b, const char *name, const char *value)
 {
     static const char HEX[] = "0123456789ABCDEF";
     buf_putc(b, strchr(b->data, '?') ? '&' : '?');
@@ -131,12 +131,12 @@ void gui_redirect(struct request *req, const struct gui *g, const char *url, con
     struct buf b = BUF_INIT;
     buf_puts(&b, url);
     if (name)
-        append_param(&b, name, value);
+        gui_append_param(&b, name, value);
     static const char *const ANALYTICS[] = {"_ga", "_gl"};
     for (size_t i = 0; i < 2; i++) {
         const char *v = form_get(&g->query, ANALYTICS[i], NULL);
         if (v)
-            append_param(&b, ANALYTICS[i], v);
+            gui_append_param(&b, ANALYTICS[i], v);
     }
     reply_raw(req, 302, "text/plain; charset=utf-8", "", 0);
     reply_header(req, "location", b.data);

@@ -36,6 +36,9 @@ void gui_done(struct gui *g);
 /* True when url is an absolute http(s) URL whose host is allowed for the client. */
 bool gui_url_allowed(const struct gui *g, const char *url);
 
+/* Appends "?name=value" or "&name=value" (value percent-encoded) to the URL in b. */
+struct buf;
+void gui_append_param(struct buf *b, const char *name, const char *value);
 /* 302 to url with name=value appended (when name is not NULL) and _ga/_gl carried through. */
 void gui_redirect(struct request *req, const struct gui *g, const char *url, const char *name, const char *value);
 /* The §4.1 400 page (short text: loginCheck may be loaded as a script). */
