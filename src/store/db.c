@@ -260,6 +260,44 @@ bool db_text_copy(const struct db_rows *r, int col, char *dst, size_t cap)
     return true;
 }
 
+enum db_status db_query_first_text(struct db *db, struct db_stmt *st, const struct db_param *params, int nparams,
+                                   bool *found, char *a, size_t acap, char *b, size_t bcap)
+{
+    *found = false;
+    struct db_rows *r = NULL;
+    enum db_status s = db_query(db, st, params, nparams, &r);
+    if (s != DB_OK)
+        return s;
+    if (db_next(r)) {
+        if ((a == NULL || db_text_copy(r, 0, a, acap)) && (b == NULL || db_text_copy(r, 1, b, bcap)))
+            *found = true;
+        else
+            s = db_fail(db, st->sql, DB_ERROR, "a stored value is longer than expected");
+    }
+    if (s == DB_OK)
+        s = db_rows_status(r);
+    db_rows_free(r);
+    return s;
+}
+
+enum db_status db_query_first_int(struct db *db, struct db_stmt *st, const struct db_param *params, int nparams,
+                                  bool *found, int64_t *v)
+{
+    *found = false;
+    struct db_rows *r = NULL;
+    enum db_status s = db_query(db, st, params, nparams, &r);
+    if (s != DB_OK)
+        return s;
+    if (db_next(r)) {
+        *found = true;
+        if (v)
+            *v = db_is_null(r, 0) ? 0 : db_int(r, 0);
+    }
+    s = db_rows_status(r);
+    db_rows_free(r);
+    return s;
+}
+
 bool db_ping(struct db *db)
 {
     if (db->in_tx)

@@ -85,6 +85,15 @@ size_t db_text_len(const struct db_rows *r, int col);
 bool db_text_copy(const struct db_rows *r, int col, char *dst, size_t cap);
 void db_rows_free(struct db_rows *r);
 
+/* The first row of st: column 0 into a and column 1 into b (either may be NULL: not read).
+ * *found false when there is no row; a value that does not fit is DB_ERROR. */
+enum db_status db_query_first_text(struct db *db, struct db_stmt *st, const struct db_param *params, int nparams,
+                                   bool *found, char *a, size_t acap, char *b, size_t bcap);
+/* Whether st returns a row (an INSERT ... RETURNING inserted one); its column 0 as a number
+ * (NULL as 0) into v, which may be NULL. */
+enum db_status db_query_first_int(struct db *db, struct db_stmt *st, const struct db_param *params, int nparams,
+                                  bool *found, int64_t *v);
+
 /* Transactions. db_begin starts a write transaction (SQLite: BEGIN IMMEDIATE). */
 enum db_status db_begin(struct db *db);
 enum db_status db_commit(struct db *db);

@@ -103,27 +103,6 @@ static void hash_code(const char *credential, const char *code, char out[TOKEN_H
     buf_free(&b);
 }
 
-/* The first row of st: column 0 as text into a (when a is given). *found false without a row. */
-static enum db_status first_text(struct db *db, struct db_stmt *st, const struct db_param *p, int n, bool *found,
-                                 char *a, size_t acap)
-{
-    *found = false;
-    struct db_rows *r = NULL;
-    enum db_status s = db_query(db, st, p, n, &r);
-    if (s != DB_OK)
-        return s;
-    if (db_next(r)) {
-        if (a == NULL || db_text_copy(r, 0, a, acap))
-            *found = true;
-        else
-            s = db_fail(db, st->sql, DB_ERROR, "a stored value is longer than expected");
-    }
-    if (s == DB_OK)
-        s = db_rows_status(r);
-    db_rows_free(r);
-    return s;
-}
-
 /* Columns 0 and 1 of a one-row aggregate. */
 static enum db_status two_ints(struct db *db, struct db_stmt *st, const struct db_param *p, int n, int64_t *a,
                                int64_t *b)
@@ -200,7 +179,7 @@ enum db_status store_login_user_create(struct db *db, const struct login_user_ne
     bool inserted = false;
     if (s == DB_OK) {
         struct db_param cp[] = {P_TEXT(u->credential), P_TEXT(type), P_TEXT(id), P_INT(now)};
-        s = first_text(db, &st_cred_insert, cp, 4, &inserted, NULL, 0);
+        s = db_query_first_text(db, &st_cred_insert, cp, 4, &inserted, NULL, 0, NULL, 0);
     }
     if (s == DB_OK && !inserted) {
         db_rollback(db); /* the credential is taken: nothing of ours stays */
@@ -254,7 +233,7 @@ enum db_status store_login_password_set(struct db *db, const char *unique_id, co
         return s;
     struct db_param idp = P_TEXT(unique_id);
     bool exists = false;
-    s = first_text(db, &st_user_exists, &idp, 1, &exists, NULL, 0);
+    s = db_query_first_text(db, &st_user_exists, &idp, 1, &exists, NULL, 0, NULL, 0);
     if (s == DB_OK && exists) {
         struct db_param p[] = {P_TEXT(unique_id), P_TEXT(password_hash), P_INT(db_now_ms())};
         s = db_exec(db, &st_password_upsert, p, 3, NULL);
@@ -284,7 +263,7 @@ enum db_status store_session_touch(struct db *db, const char *session_id, bool *
     hash_secret(session_id, h);
     int64_t now = db_now_ms();
     struct db_param p[] = {P_TEXT(h), P_INT(now), P_INT(now + LOGIN_SESSION_IDLE_MS)};
-    return first_text(db, &st_session_touch, p, 3, valid, unique_id_out, UNIQUE_ID_LEN + 1);
+    return db_query_first_text(db, &st_session_touch, p, 3, valid, unique_id_out, UNIQUE_ID_LEN + 1, NULL, 0);
 }
 
 /* One statement keyed by the hash of a secret. */
@@ -328,7 +307,7 @@ enum db_status store_remember_check(struct db *db, const char *token, const char
     char h[TOKEN_HASH_HEX];
     hash_secret(token, h);
     struct db_param p[] = {P_TEXT(h), P_TEXT(client_id), P_INT(db_now_ms())};
-    return first_text(db, &st_remember_check, p, 3, valid, unique_id_out, UNIQUE_ID_LEN + 1);
+    return db_query_first_text(db, &st_remember_check, p, 3, valid, unique_id_out, UNIQUE_ID_LEN + 1, NULL, 0);
 }
 
 enum db_status store_remember_delete(struct db *db, const char *token)
@@ -556,7 +535,7 @@ enum db_status store_auth_code_consume(struct db *db, const char *code, bool *fo
 enum db_status store_approval_has(struct db *db, const char *unique_id, const char *client_id, bool *approved)
 {
     struct db_param p[] = {P_TEXT(unique_id), P_TEXT(client_id)};
-    return first_text(db, &st_approval_get, p, 2, approved, NULL, 0);
+    return db_query_first_text(db, &st_approval_get, p, 2, approved, NULL, 0, NULL, 0);
 }
 
 enum db_status store_approval_add(struct db *db, const char *unique_id, const char *client_id)

@@ -41,47 +41,6 @@ struct user_ref {
 
 /* ---- reading ------------------------------------------------------------------------------- */
 
-/* The first row of st: column 0 into a and, when b is given, column 1 into b. *found false
- * when there is no row. */
-static enum db_status first_text(struct db *db, struct db_stmt *st, const struct db_param *p, int n, bool *found,
-                                 char *a, size_t acap, char *b, size_t bcap)
-{
-    *found = false;
-    struct db_rows *r = NULL;
-    enum db_status s = db_query(db, st, p, n, &r);
-    if (s != DB_OK)
-        return s;
-    if (db_next(r)) {
-        if (db_text_copy(r, 0, a, acap) && (b == NULL || db_text_copy(r, 1, b, bcap)))
-            *found = true;
-        else
-            s = db_fail(db, st->sql, DB_ERROR, "a stored value is longer than expected");
-    }
-    if (s == DB_OK)
-        s = db_rows_status(r);
-    db_rows_free(r);
-    return s;
-}
-
-/* Whether st returns a row (an INSERT ... RETURNING inserted one); its column 0 as a number. */
-static enum db_status first_int(struct db *db, struct db_stmt *st, const struct db_param *p, int n, bool *found,
-                                int64_t *v)
-{
-    *found = false;
-    struct db_rows *r = NULL;
-    enum db_status s = db_query(db, st, p, n, &r);
-    if (s != DB_OK)
-        return s;
-    if (db_next(r)) {
-        *found = true;
-        if (v)
-            *v = db_is_null(r, 0) ? 0 : db_int(r, 0);
-    }
-    s = db_rows_status(r);
-    db_rows_free(r);
-    return s;
-}
-
 static const char *scope_of(const struct extid_request *rq)
 {
     return rq->credential_type == 'X' ? rq->partner : "";
@@ -90,7 +49,7 @@ static const char *scope_of(const struct extid_request *rq)
 static enum db_status find_user(struct db *db, const struct extid_request *rq, struct user_ref *u)
 {
     struct db_param p[] = {P_TEXT(scope_of(rq)), P_TEXT(rq->credential)};
-    return first_text(db, &st_cred_find, p, 2, &u->found, u->id, sizeof u->id, u->state, sizeof u->state);
+    return db_query_first_text(db, &st_cred_find, p, 2, &u->found, u->id, sizeof u->id, u->state, sizeof u->state);
 }
 
 /* The user's customer of the partner, if any. */
@@ -98,14 +57,14 @@ static enum db_status link_of_user(struct db *db, const char *user_id, const cha
                                    int64_t *customer)
 {
     struct db_param p[] = {P_TEXT(user_id), P_TEXT(partner)};
-    return first_int(db, &st_link_of_user, p, 2, linked, customer);
+    return db_query_first_int(db, &st_link_of_user, p, 2, linked, customer);
 }
 
 /* The customer's user, if any. */
 static enum db_status link_of_customer(struct db *db, int64_t customer, bool *linked, char user_id[UNIQUE_ID_LEN + 1])
 {
     struct db_param p = P_INT(customer);
-    return first_text(db, &st_link_of_customer, &p, 1, linked, user_id, UNIQUE_ID_LEN + 1, NULL, 0);
+    return db_query_first_text(db, &st_link_of_customer, &p, 1, linked, user_id, UNIQUE_ID_LEN + 1, NULL, 0);
 }
 
 /* ---- creating ------------------------------------------------------------------------------ */
@@ -140,7 +99,7 @@ static enum db_status create_user(struct db *db, const struct extid_request *rq,
     struct db_param cp[] = {P_TEXT(scope_of(rq)), P_TEXT(rq->credential),  P_TEXT(type),
                             P_TEXT_OR_NULL(rq->external_id), P_TEXT(id), P_INT(now)};
     bool inserted = false;
-    s = first_int(db, &st_cred_insert, cp, 6, &inserted, NULL);
+    s = db_query_first_int(db, &st_cred_insert, cp, 6, &inserted, NULL);
     if (s != DB_OK)
         return s;
     if (inserted) {
@@ -237,7 +196,7 @@ static enum db_status link_insert(struct db *db, const struct extid_request *rq,
 {
     struct db_param p[] = {P_TEXT(u->id), P_TEXT(rq->partner), P_INT(rq->customer_number), P_INT(db_now_ms())};
     bool inserted = false;
-    enum db_status s = first_int(db, &st_link_insert, p, 4, &inserted, NULL);
+    enum db_status s = db_query_first_int(db, &st_link_insert, p, 4, &inserted, NULL);
     if (s != DB_OK)
         return s;
     if (inserted)
@@ -266,7 +225,7 @@ enum db_status store_extid_bind_customer(struct db *db, const struct extid_reque
     char schema[128];
     bool exists = false;
     struct db_param cp[] = {P_INT(rq->customer_number), P_TEXT(rq->partner)};
-    s = first_text(db, &st_customer_schema, cp, 2, &exists, schema, sizeof schema, NULL, 0);
+    s = db_query_first_text(db, &st_customer_schema, cp, 2, &exists, schema, sizeof schema, NULL, 0);
     if (s == DB_OK && !exists)
         *outcome = EXTID_CUSTOMER_NOT_FOUND;
 
@@ -298,7 +257,7 @@ enum db_status store_extid_bind_customer(struct db *db, const struct extid_reque
 enum db_status store_user_state(struct db *db, const char *unique_id, bool *found, char state[8])
 {
     struct db_param p = P_TEXT(unique_id);
-    return first_text(db, &st_user_state, &p, 1, found, state, 8, NULL, 0);
+    return db_query_first_text(db, &st_user_state, &p, 1, found, state, 8, NULL, 0);
 }
 
 /* In the caller's transaction when one is open (a used code then stays unused if it rolls
@@ -314,7 +273,7 @@ enum db_status store_code_use(struct db *db, const char *jti, int64_t expires_at
     bool inserted = false;
     if (s == DB_OK) {
         struct db_param p[] = {P_TEXT(jti), P_INT(expires_at)};
-        s = first_int(db, &st_code_insert, p, 2, &inserted, NULL);
+        s = db_query_first_int(db, &st_code_insert, p, 2, &inserted, NULL);
     }
     if (own)
         s = finish(db, s);
@@ -333,7 +292,7 @@ enum db_status store_server_secret(struct db *db, const char *name, char out[129
     enum db_status s = db_exec(db, &st_secret_insert, p, 2, NULL);
     bool found = false;
     if (s == DB_OK)
-        s = first_text(db, &st_secret_get, p, 1, &found, out, 129, NULL, 0);
+        s = db_query_first_text(db, &st_secret_get, p, 1, &found, out, 129, NULL, 0);
     if (s == DB_OK && (!found || strlen(out) != 128))
         s = db_fail(db, st_secret_get.sql, DB_ERROR, "server secret missing or malformed");
     memset(fresh, 0, sizeof fresh);
