@@ -89,19 +89,6 @@ static bool pkce_value_ok(const char *v, bool s256)
     return n >= 43 && n <= (s256 ? 43 : 128) && strspn(v, set) == n;
 }
 
-/* Absent, empty, or only "read" words (README §5.2). */
-static bool scope_is_read(const char *scope)
-{
-    for (const char *p = scope ? scope : ""; *p;) {
-        p += strspn(p, " ");
-        size_t n = strcspn(p, " ");
-        if (n && !(n == 4 && !strncmp(p, "read", 4)))
-            return false;
-        p += n;
-    }
-    return true;
-}
-
 static const char *one(const struct form *q, const char *name, bool *repeated)
 {
     size_t n = 0;
@@ -168,7 +155,7 @@ static bool authz_prepare_or_reply(struct request *req, const char *raw, size_t 
         error = "unsupported_response_type";
     else if (!(grants & GRANT_AUTHORIZATION_CODE))
         error = "unauthorized_client";
-    else if (!scope_is_read(scope))
+    else if (!oauth_scope_is_read(scope))
         error = "invalid_scope";
     else if (a->challenge == NULL && (a->method != NULL || a->g.login.require_pkce))
         error = "invalid_request";

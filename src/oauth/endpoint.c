@@ -181,8 +181,7 @@ bool oauth_client_or_reply(struct request *req, const struct oauth_params *p, st
 static const char *const TOKEN_PARAMS[] = {"grant_type", "client_id", "client_secret", "scope", "code",
                                            "redirect_uri", "refresh_token", NULL};
 
-/* Absent, empty, or only "read" words (README §5.2). */
-static bool scope_is_read(const char *scope)
+bool oauth_scope_is_read(const char *scope)
 {
     if (scope == NULL)
         return true;
@@ -251,7 +250,7 @@ static void oauth_token(struct request *req)
         oauth_error(req, 400, "unsupported_grant_type", "Unsupported grant type: %.60s", type);
         return;
     }
-    if (!scope_is_read(oauth_param(&p, "scope"))) {
+    if (!oauth_scope_is_read(oauth_param(&p, "scope"))) {
         oauth_error(req, 400, "invalid_scope", "Invalid scope: %.60s", oauth_param(&p, "scope"));
         return;
     }

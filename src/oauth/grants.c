@@ -60,6 +60,19 @@ static void grant_refresh_token(struct request *req, const struct oauth_params *
 
 const struct grant GRANT_REFRESH_TOKEN_MODULE = {"refresh_token", GRANT_REFRESH_TOKEN, grant_refresh_token};
 
+/* Codes are checked at exchange time: only an ACTIVE user gets a token (identity.md §3.2
+ * rule 6). Answers invalid_grant or 500 and returns false. */
+static bool user_can_log_in_or_reply(struct request *req, const char *unique_id)
+{
+    bool found;
+    char state[8];
+    if (store_user_state(req->db, unique_id, &found, state) != DB_OK)
+        return oauth_internal(req, "user lookup failed");
+    if (!found || strcmp(state, "ACTIVE"))
+        return oauth_error(req, 400, "invalid_grant", "The user cannot log in");
+    return true;
+}
+
 /* extid_code: the user behind an extidCode from #127/#128 gets a user-mode token and a
  * refresh token. The code must be ours, unexpired, issued to this client, unused (the store
  * remembers its jti; of concurrent exchanges exactly one wins), and its user ACTIVE. */
@@ -88,16 +101,8 @@ static void grant_extid_code(struct request *req, const struct oauth_params *p, 
         oauth_error(req, 400, "invalid_grant", "The extidCode was issued to another client");
         return;
     }
-    bool found;
-    char state[8];
-    if (store_user_state(req->db, claims.sub, &found, state) != DB_OK) {
-        oauth_internal(req, "user lookup failed");
+    if (!user_can_log_in_or_reply(req, claims.sub))
         return;
-    }
-    if (!found || strcmp(state, "ACTIVE")) {
-        oauth_error(req, 400, "invalid_grant", "The user cannot log in");
-        return;
-    }
     enum db_status st = store_code_use(req->db, claims.jti, claims.exp * 1000);
     if (st == DB_CONSTRAINT) {
         oauth_error(req, 400, "invalid_grant", "The extidCode was already used");
@@ -199,15 +204,8 @@ static void grant_authorization_code(struct request *req, const struct oauth_par
         oauth_internal(req, "client login settings lookup failed");
         return;
     }
-    char state[8];
-    if (store_user_state(req->db, rec.unique_id, &found, state) != DB_OK) {
-        oauth_internal(req, "user lookup failed");
+    if (!user_can_log_in_or_reply(req, rec.unique_id))
         return;
-    }
-    if (!found || strcmp(state, "ACTIVE")) {
-        oauth_error(req, 400, "invalid_grant", "The user cannot log in");
-        return;
-    }
     struct issued_token t;
     if (!token_issue(req->db, c, rec.unique_id, true, &t)) {
         oauth_internal(req, "token issue failed");

@@ -97,6 +97,8 @@ struct oauth_params {
     struct form body;
 };
 const char *oauth_param(const struct oauth_params *p, const char *name);
+/* A scope that is absent, empty, or only "read" words (README §5.2). */
+bool oauth_scope_is_read(const char *scope);
 
 /* Parses both sources; 400 invalid_request on a malformed source, a non-form body, or one of
  * names repeated within one source. */

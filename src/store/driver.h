@@ -58,6 +58,11 @@ void *db_slots_grow(void *arr, int *cap, int slot, size_t elem);
  * (constraint violations at debug level: they are ordinary outcomes). Returns status. */
 enum db_status db_fail(struct db *db, const char *sql, enum db_status status, const char *msg);
 
+/* In a transaction: the USER_CREATED event of events.md §6.2 (users.c; shared by the External
+ * Identity and the login-page ways of creating a user). */
+enum db_status store_emit_user_created(struct db *db, const char *unique_id, const char *client_id,
+                                      char credential_type, const char *origin);
+
 /* Wall-clock time in epoch milliseconds (shared by the store files). */
 int64_t db_now_ms(void);
 

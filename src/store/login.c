@@ -148,15 +148,6 @@ static enum db_status sweep_and_exec(struct db *db, struct db_stmt *sweep, int64
 
 /* ---- users and passwords --------------------------------------------------------------------- */
 
-static enum db_status emit_user_created(struct db *db, const struct login_user_new *u, const char *id)
-{
-    json_t *d = json_pack("{s:s, s:s?, s:s#, s:s}", "uniqueId", id, "clientId", u->client_id, "credentialType",
-                          &u->credential_type, (int)1, "origin", "GUI");
-    enum db_status s = d ? store_outbox_append(db, "USER_CREATED", EVENT_SOURCE_CONNECTID, d) : DB_ERROR;
-    json_decref(d);
-    return s;
-}
-
 /* The user row comes first so that, on SQLite, the whole call is one serialized writer; on
  * PostgreSQL a concurrent insert of the same credential waits for the other to commit and then
  * inserts nothing, and the rollback takes our user row with it. */
@@ -190,7 +181,7 @@ enum db_status store_login_user_create(struct db *db, const struct login_user_ne
         s = db_exec(db, &st_password_upsert, pp, 3, NULL);
     }
     if (s == DB_OK)
-        s = emit_user_created(db, u, id);
+        s = store_emit_user_created(db, id, u->client_id, u->credential_type, "GUI");
     s = finish(db, s);
     if (s == DB_OK) {
         *created = true;

@@ -69,10 +69,11 @@ static enum db_status link_of_customer(struct db *db, int64_t customer, bool *li
 
 /* ---- creating ------------------------------------------------------------------------------ */
 
-static enum db_status emit_user_created(struct db *db, const struct extid_request *rq, const char *id)
+enum db_status store_emit_user_created(struct db *db, const char *unique_id, const char *client_id,
+                                      char credential_type, const char *origin)
 {
-    json_t *d = json_pack("{s:s, s:s?, s:s#, s:s}", "uniqueId", id, "clientId", rq->client_id, "credentialType",
-                          &rq->credential_type, (int)1, "origin", "EXTID");
+    json_t *d = json_pack("{s:s, s:s?, s:s#, s:s}", "uniqueId", unique_id, "clientId", client_id, "credentialType",
+                          &credential_type, (int)1, "origin", origin);
     enum db_status s = d ? store_outbox_append(db, "USER_CREATED", EVENT_SOURCE_CONNECTID, d) : DB_ERROR;
     json_decref(d);
     return s;
@@ -107,7 +108,7 @@ static enum db_status create_user(struct db *db, const struct extid_request *rq,
         *u = (struct user_ref){.found = true};
         memcpy(u->id, id, sizeof u->id);
         snprintf(u->state, sizeof u->state, "%s", state);
-        return emit_user_created(db, rq, id);
+        return store_emit_user_created(db, id, rq->client_id, rq->credential_type, "EXTID");
     }
     struct db_param dp = P_TEXT(id);
     s = db_exec(db, &st_user_delete, &dp, 1, NULL);
