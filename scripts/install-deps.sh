@@ -11,7 +11,7 @@ set -euo pipefail
 set_name="${1:-run}"
 
 run_pkgs=(meson ninja-build pkg-config gcc libh2o-evloop-dev libjansson-dev libxml2-dev
-          libsqlite3-dev libpq-dev libssl-dev libjwt-dev libargon2-dev tzdata)
+          libsqlite3-dev libpq-dev libssl-dev libjwt-dev libargon2-dev libcurl4-openssl-dev tzdata)
 case "$set_name" in
     run)   pkgs=("${run_pkgs[@]}") ;;
     test)  pkgs=("${run_pkgs[@]}" libcriterion-dev python3-pytest python3-requests

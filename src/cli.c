@@ -13,6 +13,8 @@
 #include "codec/date.h"
 #include "config.h"
 #include "http/server.h"
+#include "login/gui.h"
+#include "login/messenger.h"
 #include "oauth/oauth.h"
 #include "routes.h"
 #include "store/store.h"
@@ -248,11 +250,22 @@ static int cmd_serve(struct config *cfg, struct cmd_args *args)
     db_close(db);
     if (!ok)
         return 1;
+    char err[512];
+    if (!messenger_check_config(cfg, err, sizeof err)) {
+        fprintf(stderr, "connectd: %s\n", err);
+        return EXIT_USAGE;
+    }
     struct router *router = routes_build(cfg);
     if (router == NULL)
         return 1;
     oauth_init(cfg);
-    int rc = server_run(cfg, router);
+    gui_init(cfg);
+    int rc = 1;
+    if (messenger_start(cfg)) {
+        rc = server_run(cfg, router);
+        messenger_stop();
+    }
+    gui_shutdown();
     oauth_shutdown();
     router_free(router);
     return rc;

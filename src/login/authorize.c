@@ -347,8 +347,8 @@ static void authorize_approve(struct request *req)
 }
 
 static const struct route ROUTES[] = {
-    {HTTP_GET, AUTHORIZE_PATH, AUTH_NONE, authorize, 0, NULL},
-    {HTTP_POST, APPROVE_PATH, AUTH_NONE, authorize_approve, 0, NULL},
+    {HTTP_GET, AUTHORIZE_PATH, AUTH_NONE, authorize, ROUTE_GUI, NULL},
+    {HTTP_POST, APPROVE_PATH, AUTH_NONE, authorize_approve, ROUTE_GUI, NULL},
 };
 
 struct route_table authorize_routes(void)

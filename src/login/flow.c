@@ -6,13 +6,13 @@
  * and are validated again on every POST (flow.h explains the tokens; flow_pages.c draws). */
 #include "api/api.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "login/flow.h"
 #include "login/html.h"
+#include "login/messenger.h"
 #include "login/password.h"
 #include "util/crypto.h"
 
@@ -39,22 +39,6 @@ static void flow_set_credential(struct flow *f, const char *typed)
 {
     f->typed = typed ? typed : "";
     f->kind = credential_normalize(f->typed, f->credential, sizeof f->credential);
-}
-
-/* The source address as text, for the per-address code limit. */
-static const char *source_addr(struct request *req)
-{
-    struct sockaddr_storage ss;
-    h2o_conn_t *conn = req->h2o->conn;
-    char *out = h2o_mem_alloc_pool(req->pool, INET6_ADDRSTRLEN);
-    if (conn->callbacks->get_peername == NULL || conn->callbacks->get_peername(conn, (struct sockaddr *)&ss) == 0)
-        return "unknown";
-    if (ss.ss_family == AF_INET && inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, INET6_ADDRSTRLEN))
-        return out;
-    if (ss.ss_family == AF_INET6 &&
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, INET6_ADDRSTRLEN))
-        return out;
-    return "unknown";
 }
 
 /* ---- the steps ----------------------------------------------------------------------------- */
@@ -94,28 +78,28 @@ static bool otc_make(char out[7])
     return true;
 }
 
-static const char *const CODE_SUBJECT[LANG_COUNT] = {"Your one-time code", "Din engangskode"};
-static const char *const CODE_BODY[LANG_COUNT] = {"Your one-time code is %s. It is valid for 10 minutes.",
-                                                  "Engangskoden din er %s. Den er gyldig i 10 minutter."};
-
 /* Sends a code to f->credential and shows the code page (§4.2 rule 4), with "try later" when a
- * limit refused it: the page stays, an earlier code may still be valid. */
+ * limit refused it: the page stays, an earlier code may still be valid. The message is queued
+ * with the code in one transaction, then the messenger is woken to send it. */
 static void flow_send_code(struct flow *f, int sent_notice)
 {
-    char code[7], body[160];
+    char code[7], body[MESSAGE_BODY_MAX];
     if (!otc_make(code))
         return flow_fail(f, "one-time code: RNG failed");
-    snprintf(body, sizeof body, CODE_BODY[f->g.lang], code);
     bool email = f->kind == CREDENTIAL_EMAIL;
+    if (!i18n_subst(body, sizeof body, f->g.lang, email ? MSG_CODE_MAIL_BODY : MSG_CODE_SMS, code))
+        return flow_fail(f, "one-time code: message text too long");
     struct otc_message msg = {.channel = email ? "email" : "sms", .recipient = f->credential,
-                              .subject = email ? CODE_SUBJECT[f->g.lang] : "", .body = body};
+                              .subject = email ? i18n(f->g.lang, MSG_CODE_MAIL_SUBJECT) : "", .body = body};
     enum otc_issue_outcome outcome;
-    if (store_otc_issue(f->req->db, f->credential, code, source_addr(f->req), &msg, &outcome) != DB_OK)
+    if (store_otc_issue(f->req->db, f->credential, code, request_peer_text(f->req), &msg, &outcome) != DB_OK)
         return flow_fail(f, "one-time code issue failed");
-    if (outcome == OTC_ISSUED)
+    if (outcome == OTC_ISSUED) {
+        messenger_wake();
         flow_page(f, STEP_CODE, sent_notice, FLOW_NO_MSG);
-    else
+    } else {
         flow_page(f, STEP_CODE, MSG_CODE_SENT, MSG_TRY_LATER);
+    }
 }
 
 /* The credential was submitted (§4.2 rules 3-4). */
@@ -343,7 +327,8 @@ static void register_page(struct request *req)
 
 /* /user/oauthLogin: the legacy form (j_username, j_password, loginButton); clientId, returnUrl
  * and errorUrl as query or form parameters. Integrations post it from their own pages, so it
- * cannot carry our CSRF token; it only ever logs the poster in (see the report on login CSRF). */
+ * cannot carry our CSRF token; instead a browser's POST must come from the client's own hosts or
+ * from our page (gui_post_origin_allowed), so another site cannot log a reader in as someone else. */
 static void legacy_login(struct request *req)
 {
     struct form body = {0};
@@ -362,6 +347,10 @@ static void legacy_login(struct request *req)
     const char *user = form_get(&body, "j_username", NULL), *pw = form_get(&body, "j_password", NULL);
     if (req->method != HTTP_POST || !user || !pw) {
         flow_legacy_page(req, &g, action, form_get(&g.query, "j_username", NULL), FLOW_NO_MSG);
+        return gui_done(&g);
+    }
+    if (!gui_post_origin_allowed(req, &g)) {
+        flow_legacy_page(req, &g, action, user, MSG_FORM_EXPIRED);
         return gui_done(&g);
     }
     char uid[33];
@@ -383,14 +372,14 @@ static void legacy_login(struct request *req)
 }
 
 static const struct route ROUTES[] = {
-    {HTTP_GET, "/user/login", AUTH_NONE, login_page, 0, NULL},
-    {HTTP_POST, "/user/login", AUTH_NONE, login_page, 0, NULL},
-    {HTTP_GET, "/user/createUser", AUTH_NONE, create_user_page, 0, NULL},
-    {HTTP_POST, "/user/createUser", AUTH_NONE, create_user_page, 0, NULL},
-    {HTTP_GET, "/user/register", AUTH_NONE, register_page, 0, NULL},
-    {HTTP_POST, "/user/register", AUTH_NONE, register_page, 0, NULL},
-    {HTTP_GET, "/user/oauthLogin", AUTH_NONE, legacy_login, 0, NULL},
-    {HTTP_POST, "/user/oauthLogin", AUTH_NONE, legacy_login, 0, NULL},
+    {HTTP_GET, "/user/login", AUTH_NONE, login_page, ROUTE_GUI, NULL},
+    {HTTP_POST, "/user/login", AUTH_NONE, login_page, ROUTE_GUI, NULL},
+    {HTTP_GET, "/user/createUser", AUTH_NONE, create_user_page, ROUTE_GUI, NULL},
+    {HTTP_POST, "/user/createUser", AUTH_NONE, create_user_page, ROUTE_GUI, NULL},
+    {HTTP_GET, "/user/register", AUTH_NONE, register_page, ROUTE_GUI, NULL},
+    {HTTP_POST, "/user/register", AUTH_NONE, register_page, ROUTE_GUI, NULL},
+    {HTTP_GET, "/user/oauthLogin", AUTH_NONE, legacy_login, ROUTE_GUI, NULL},
+    {HTTP_POST, "/user/oauthLogin", AUTH_NONE, legacy_login, ROUTE_GUI, NULL},
 };
 
 struct route_table login_flow_routes(void)

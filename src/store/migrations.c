@@ -212,6 +212,16 @@ static const struct migration migrations[] = {
      "ALTER TABLE client ADD COLUMN remember_cookie TEXT NOT NULL DEFAULT 'connectid_remember';\n"
      "ALTER TABLE client ADD COLUMN require_approval INTEGER NOT NULL DEFAULT 0;\n"
      "ALTER TABLE client ADD COLUMN require_pkce INTEGER NOT NULL DEFAULT 0;\n"},
+    /* Delivery of the message outbox (login/messenger.c): a claim lease so that several
+     * processes on one database never send one message twice while alive, and a sender that
+     * dies mid-send leaves the message to another after the lease; retries at next_attempt_at;
+     * a message is either sent, failed (with the reason) or still due. */
+    {5, "message delivery",
+     "ALTER TABLE message ADD COLUMN next_attempt_at BIGINT NOT NULL DEFAULT 0;\n"
+     "ALTER TABLE message ADD COLUMN claimed_until BIGINT NOT NULL DEFAULT 0;\n"
+     "ALTER TABLE message ADD COLUMN failed_at BIGINT;\n"
+     "ALTER TABLE message ADD COLUMN last_error TEXT;\n"
+     "CREATE INDEX message_created ON message (created_at);\n"},
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
