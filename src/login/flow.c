@@ -112,23 +112,34 @@ static void flow_credential(struct flow *f, enum flow_step on_error)
     flow_page(f, STEP_PASSWORD, FLOW_NO_MSG, FLOW_NO_MSG);
 }
 
-/* The password check shared with the legacy form. 1: correct (uid filled), 0: refused — wrong
- * password, unknown credential, a user who may not log in, or locked after too many failures,
- * all after the same work (§4.1 no enumeration) — and -1: a store failure. */
-static int password_check(struct request *req, const char *typed, const char *password, char uid[33])
+/* The outcome of a password check shared with the legacy form. */
+enum pw_outcome {
+    PW_OK,        /* correct: uid filled */
+    PW_REFUSED,   /* wrong password, unknown credential, a user who may not log in, or the
+                   * credential locked after too many failures: all after the same work and with
+                   * the same text (§4.1 no enumeration) */
+    PW_THROTTLED, /* this address guessed wrong too often: "try later", nothing checked */
+    PW_ERROR,     /* a store failure */
+};
+
+static enum pw_outcome password_check(struct request *req, const char *typed, const char *password, char uid[33])
 {
     char cred[CREDENTIAL_BUF];
+    const char *addr = request_peer_text(req);
     if (credential_normalize(typed ? typed : "", cred, sizeof cred) == CREDENTIAL_INVALID) {
         password_dummy_verify(password, NULL);
-        return 0;
+        return PW_REFUSED;
     }
-    int64_t failures = 0;
+    int64_t by_cred = 0, by_addr = 0;
     bool found = false;
     struct login_user u;
-    if (store_password_failures(req->db, cred, &failures) != DB_OK ||
-        store_login_user_find(req->db, cred, &found, &u) != DB_OK)
-        return -1;
-    bool usable = found && !strcmp(u.state, "ACTIVE") && u.password_hash[0] && failures < PASSWORD_FAIL_LIMIT;
+    if (store_password_failures(req->db, cred, addr, &by_cred, &by_addr) != DB_OK)
+        return PW_ERROR;
+    if (by_addr >= PASSWORD_FAIL_PER_ADDRESS)
+        return PW_THROTTLED;
+    if (store_login_user_find(req->db, cred, &found, &u) != DB_OK)
+        return PW_ERROR;
+    bool usable = found && !strcmp(u.state, "ACTIVE") && u.password_hash[0] && by_cred < PASSWORD_FAIL_LIMIT;
     bool ok;
     if (usable) {
         ok = password_verify(password, u.password_hash);
@@ -137,20 +148,22 @@ static int password_check(struct request *req, const char *typed, const char *pa
         ok = false;
     }
     if (!ok)
-        return store_password_failure_add(req->db, cred) == DB_OK ? 0 : -1;
+        return store_password_failure_add(req->db, cred, addr) == DB_OK ? PW_REFUSED : PW_ERROR;
     memcpy(uid, u.unique_id, sizeof u.unique_id < 33 ? sizeof u.unique_id : 33);
     uid[32] = '\0';
-    return 1;
+    return PW_OK;
 }
 
 static void flow_password(struct flow *f, const char *password)
 {
     char uid[33];
     switch (password_check(f->req, f->typed, password ? password : "", uid)) {
-    case 1:
+    case PW_OK:
         return flow_login(f, uid);
-    case 0:
+    case PW_REFUSED:
         return flow_page(f, STEP_PASSWORD, FLOW_NO_MSG, MSG_WRONG_CREDENTIALS);
+    case PW_THROTTLED:
+        return flow_page(f, STEP_PASSWORD, FLOW_NO_MSG, MSG_TRY_LATER);
     default:
         return flow_fail(f, "password check failed");
     }
@@ -356,11 +369,14 @@ static void legacy_login(struct request *req)
     char uid[33];
     struct flow f = {.req = req, .g = g};
     switch (password_check(req, user, pw, uid)) {
-    case 1:
+    case PW_OK:
         flow_login(&f, uid);
         break;
-    case 0:
+    case PW_REFUSED:
         flow_legacy_page(req, &g, action, user, MSG_WRONG_CREDENTIALS);
+        break;
+    case PW_THROTTLED:
+        flow_legacy_page(req, &g, action, user, MSG_TRY_LATER);
         break;
     default:
         if (g.error_url)

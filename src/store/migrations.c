@@ -215,13 +215,16 @@ static const struct migration migrations[] = {
     /* Delivery of the message outbox (login/messenger.c): a claim lease so that several
      * processes on one database never send one message twice while alive, and a sender that
      * dies mid-send leaves the message to another after the lease; retries at next_attempt_at;
-     * a message is either sent, failed (with the reason) or still due. */
+     * a message is either sent, failed (with the reason) or still due. And wrong passwords
+     * counted per source address too (identity.md §4.1 throttling per IP). */
     {5, "message delivery",
      "ALTER TABLE message ADD COLUMN next_attempt_at BIGINT NOT NULL DEFAULT 0;\n"
      "ALTER TABLE message ADD COLUMN claimed_until BIGINT NOT NULL DEFAULT 0;\n"
      "ALTER TABLE message ADD COLUMN failed_at BIGINT;\n"
      "ALTER TABLE message ADD COLUMN last_error TEXT;\n"
-     "CREATE INDEX message_created ON message (created_at);\n"},
+     "CREATE INDEX message_created ON message (created_at);\n"
+     "ALTER TABLE password_failure ADD COLUMN source_addr TEXT NOT NULL DEFAULT '';\n"
+     "CREATE INDEX password_failure_source ON password_failure (source_addr, at);\n"},
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

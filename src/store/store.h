@@ -224,6 +224,7 @@ enum db_status store_server_secret(struct db *db, const char *name, char out[129
 #define PASSWORD_FAIL_WINDOW_MS (15LL * 60 * 1000)        /* 10 wrong in 15 min ... */
 #define PASSWORD_FAIL_LIMIT 10
 #define PASSWORD_LOCK_MS (15LL * 60 * 1000)               /* ... lock password attempts 15 min */
+#define PASSWORD_FAIL_PER_ADDRESS 100 /* wrong passwords from one address in the window, then "try later" */
 #define AUTH_CODE_TTL_MS (10LL * 60 * 1000)               /* §3.1 rule 5 */
 #define PASSWORD_HASH_MAX 256                             /* room for an Argon2id PHC string */
 #define AUTH_CODE_URI_MAX 2048                            /* longest redirect_uri the store keeps */
@@ -310,11 +311,15 @@ enum otc_check_outcome {
 enum db_status store_otc_check(struct db *db, const char *credential, const char *code,
                                enum otc_check_outcome *outcome);
 
-/* Records one wrong password for the credential (known or not: no enumeration). */
-enum db_status store_password_failure_add(struct db *db, const char *credential);
-/* Number of wrong passwords for the credential in the last PASSWORD_FAIL_WINDOW_MS; password
- * attempts are refused while it is >= PASSWORD_FAIL_LIMIT. */
-enum db_status store_password_failures(struct db *db, const char *credential, int64_t *count);
+/* Records one wrong password for the credential (known or not: no enumeration), sent from
+ * source_addr. */
+enum db_status store_password_failure_add(struct db *db, const char *credential, const char *source_addr);
+/* Wrong passwords in the last PASSWORD_FAIL_WINDOW_MS for the credential and from the address.
+ * Password attempts for the credential are refused while the first is >= PASSWORD_FAIL_LIMIT
+ * (looking like a wrong password), and from the address while the second is >=
+ * PASSWORD_FAIL_PER_ADDRESS (with "try later": one address guessing across many credentials). */
+enum db_status store_password_failures(struct db *db, const char *credential, const char *source_addr,
+                                       int64_t *by_credential, int64_t *by_address);
 
 /* ---- the message outbox (store/messages.c) ----
  * Messages are appended by store_otc_issue; login/messenger.c delivers them. A message is due

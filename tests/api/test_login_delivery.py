@@ -281,6 +281,29 @@ def test_thirty_codes_per_address_in_a_day_then_try_later(server_factory):
     assert message_to(srv, cred) is None
 
 
+def test_an_address_with_a_hundred_wrong_passwords_is_told_to_try_later(server_factory):
+    from test_login_flow import create_user
+    srv = server_factory()
+    cid = web_client(srv)
+    cred = email()
+    create_user(srv, cid, cred)
+    db_exec(srv.db, "INSERT INTO password_failure (credential, source_addr, at) VALUES " + ", ".join(
+        "('other%d@example.no', '127.0.0.1', %d)" % (i, NOW_MS() - 1000) for i in range(100)))
+    b = Browser(srv, cid)
+    b.get("/user/login")
+    st, _, page = b.submit(credential=cred, password=PASSWORD)  # even the right password
+    assert st == 200 and "Too many attempts. Please try again later." in page
+    form = {"j_username": cred, "j_password": PASSWORD, "loginButton": "1", "clientId": cid, "returnUrl": OK,
+            "errorUrl": ERR}
+    st, _, page = http_request(srv, "POST", "/user/oauthLogin", body=urllib.parse.urlencode(form),
+                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert st == 200 and b"Too many attempts. Please try again later." in page
+    db_exec(srv.db, "UPDATE password_failure SET at = at - 16 * 60 * 1000")
+    b.get("/user/login")
+    st, h, _ = b.submit(credential=cred, password=PASSWORD)
+    assert st == 302 and h["Location"] == OK  # 15 minutes later the address may try again
+
+
 # ---- the per-address limit of the GUI routes (README §10) ---------------------------------------
 
 

@@ -394,23 +394,27 @@ STORE_TEST(test_otc_only_the_newest_code_counts, false)
 
 /* ---- password failures and mailbox ----------------------------------------------------------- */
 
-STORE_TEST(test_password_failures_count_within_15_minutes, false)
+STORE_TEST(test_password_failures_count_within_15_minutes_per_credential_and_per_address, false)
 {
     setup(db, e);
-    int64_t n = -1;
+    int64_t n = -1, a = -1;
     for (int i = 0; i < PASSWORD_FAIL_LIMIT; i++)
-        cr_assert_eq(store_password_failure_add(db, "p@example.no"), DB_OK, "%s", db_errmsg(db));
-    cr_assert_eq(store_password_failure_add(db, "q@example.no"), DB_OK);
-    cr_assert_eq(store_password_failures(db, "p@example.no", &n), DB_OK);
+        cr_assert_eq(store_password_failure_add(db, "p@example.no", "10.0.0.1"), DB_OK, "%s", db_errmsg(db));
+    cr_assert_eq(store_password_failure_add(db, "q@example.no", "10.0.0.2"), DB_OK);
+    cr_assert_eq(store_password_failures(db, "p@example.no", "10.0.0.2", &n, &a), DB_OK);
     cr_assert_eq(n, PASSWORD_FAIL_LIMIT, "%s: locked", e->label);
-    cr_assert_eq(store_password_failures(db, "q@example.no", &n), DB_OK);
+    cr_assert_eq(a, 1, "%s: one wrong password from 10.0.0.2", e->label);
+    cr_assert_eq(store_password_failures(db, "q@example.no", "10.0.0.1", &n, &a), DB_OK);
     cr_assert_eq(n, 1);
+    cr_assert_eq(a, PASSWORD_FAIL_LIMIT);
     age(db, &st_pwfail_age, 14 * MINUTE);
-    cr_assert_eq(store_password_failures(db, "p@example.no", &n), DB_OK);
+    cr_assert_eq(store_password_failures(db, "p@example.no", "10.0.0.1", &n, &a), DB_OK);
     cr_assert_eq(n, PASSWORD_FAIL_LIMIT, "%s: 14 min later", e->label);
+    cr_assert_eq(a, PASSWORD_FAIL_LIMIT);
     age(db, &st_pwfail_age, 2 * MINUTE);
-    cr_assert_eq(store_password_failures(db, "p@example.no", &n), DB_OK);
+    cr_assert_eq(store_password_failures(db, "p@example.no", "10.0.0.1", &n, &a), DB_OK);
     cr_assert_eq(n, 0, "%s: 16 min later", e->label);
+    cr_assert_eq(a, 0);
 }
 
 /* ---- authorization codes and approvals --------------------------------------------------------- */
