@@ -22,7 +22,27 @@ def wait_until(predicate, timeout=10.0, interval=0.05):
         time.sleep(interval)
 
 
-class HttpReceiver:
+class _Peer:
+    """A socketserver-based peer serving in a daemon thread; stopped by close() or `with`."""
+
+    def _serve(self, server):
+        self._server = server
+        self.port = server.server_address[1]
+        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self):
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class HttpReceiver(_Peer):
     """Records every request (method, path, headers, body); answers `statuses` in turn, then
     `default_status`. A 3xx answer carries Location: `redirect_to`."""
 
@@ -52,11 +72,8 @@ class HttpReceiver:
             def log_message(self, *args):
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self._server.server_address[1]
+        self._serve(ThreadingHTTPServer(("127.0.0.1", 0), Handler))
         self.url = "http://127.0.0.1:%d" % self.port
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
 
     def json_bodies(self):
         with self._lock:
@@ -66,18 +83,8 @@ class HttpReceiver:
         with self._lock:
             return len(self.requests)
 
-    def close(self):
-        self._server.shutdown()
-        self._server.server_close()
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-
-class SmtpReceiver:
+class SmtpReceiver(_Peer):
     """A small SMTP server (RFC 5321 subset: EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT).
     Records messages as dicts {from, to: [...], data: str}. The first `fail_rcpt` RCPT
     commands get 451 (a temporary failure), the rest 250."""
@@ -148,22 +155,9 @@ class SmtpReceiver:
             daemon_threads = True
             allow_reuse_address = True
 
-        self._server = Server(("127.0.0.1", 0), Handler)
-        self.port = self._server.server_address[1]
+        self._serve(Server(("127.0.0.1", 0), Handler))
         self.url = "smtp://127.0.0.1:%d" % self.port
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
 
     def count(self):
         with self._lock:
             return len(self.messages)
-
-    def close(self):
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
