@@ -36,7 +36,10 @@ static void print_option(const char *name, const char *arg, const char *help)
 {
     char left[64];
     snprintf(left, sizeof left, "--%s%s%s", name, arg ? " " : "", arg ? arg : "");
-    printf("  %-28s %s\n", left, help);
+    if (strlen(left) > 28) /* a long flag gets its own line, the text aligned below */
+        printf("  %s\n  %-28s %s\n", left, "", help);
+    else
+        printf("  %-28s %s\n", left, help);
 }
 
 static void print_command_help(const char *prog, const struct command *c)
