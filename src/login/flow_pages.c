@@ -94,13 +94,8 @@ void flow_page_headers(struct request *req, const struct gui *g)
         reply_header(req, html_security_headers[i].name, html_security_headers[i].value);
     const char *hosts[64];
     size_t n = 0;
-    for (const char *e = g->have_login ? g->login.redirect_hosts : ""; *e && n < 64;) {
-        size_t len = strcspn(e, "\n");
-        if (len)
-            hosts[n++] = h2o_strdup(req->pool, e, len).base;
-        e += len;
-        e += *e == '\n';
-    }
+    if (!gui_form_hosts(req, g, hosts, 64, &n))
+        request_log_failure(req, "client lookup for the page's CSP failed"); /* the CSP only narrows */
     struct buf csp = BUF_INIT;
     html_csp(&csp, hosts, n);
     reply_header(req, "content-security-policy", csp.data);

@@ -64,6 +64,50 @@ bool gui_url_allowed(const struct gui *g, const char *url)
     return false;
 }
 
+const char *gui_url_host(struct request *req, const char *url)
+{
+    const char *p = !strncasecmp(url, "https://", 8) ? url + 8 : !strncasecmp(url, "http://", 7) ? url + 7 : NULL;
+    return p ? h2o_strdup(req->pool, p, strcspn(p, "/?#")).base : NULL;
+}
+
+static bool continues_authorization(const char *url)
+{
+    return url && !strncmp(url, GUI_AUTHORIZE_CONTINUE, strlen(GUI_AUTHORIZE_CONTINUE));
+}
+
+/* Appends each non-empty line of a newline-separated list (as_url: its host[:port]) while *n < max. */
+static void each_line(struct request *req, const char *list, bool as_url, const char **hosts, size_t max, size_t *n)
+{
+    for (const char *e = list; *e && *n < max;) {
+        size_t len = strcspn(e, "\n");
+        const char *line = len ? h2o_strdup(req->pool, e, len).base : NULL;
+        const char *host = line && as_url ? gui_url_host(req, line) : line;
+        if (host)
+            hosts[(*n)++] = host;
+        e += len;
+        e += *e == '\n';
+    }
+}
+
+bool gui_form_hosts(struct request *req, const struct gui *g, const char **hosts, size_t max, size_t *n)
+{
+    *n = 0;
+    if (!g->have_login)
+        return true;
+    each_line(req, g->login.redirect_hosts, false, hosts, max, n);
+    if (!continues_authorization(g->return_url) && !continues_authorization(g->error_url))
+        return true;
+    bool found = false;
+    struct client_rec rec;
+    if (store_client_get(req->db, g->client_id, &found, &rec) != DB_OK)
+        return false;
+    if (found) {
+        each_line(req, rec.redirect_uris, true, hosts, max, n);
+        client_rec_free(&rec);
+    }
+    return true;
+}
+
 /* A page of one short paragraph, with the security headers of every login page. */
 static void gui_plain_page(struct request *req, int status, enum lang lang, enum msg text)
 {

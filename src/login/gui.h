@@ -36,6 +36,15 @@ void gui_done(struct gui *g);
 /* True when url is an absolute http(s) URL whose host is allowed for the client. */
 bool gui_url_allowed(const struct gui *g, const char *url);
 
+/* The host[:port] of an http(s) URL (pool copy), or NULL for other schemes. */
+const char *gui_url_host(struct request *req, const char *url);
+/* Where a form on this page may end up after its redirects, for the CSP form-action (browsers
+ * apply it to every redirect that follows a form POST): the client's redirect hosts and, when
+ * the page continues an authorization, the hosts of the client's registered redirect URIs, where
+ * /user/oauth/authorize sends the browser next. Fills up to max hosts (pool memory); false on a
+ * store failure. */
+bool gui_form_hosts(struct request *req, const struct gui *g, const char **hosts, size_t max, size_t *n);
+
 /* Appends "?name=value" or "&name=value" (value percent-encoded) to the URL in b. */
 struct buf;
 void gui_append_param(struct buf *b, const char *name, const char *value);

@@ -368,7 +368,9 @@ void html_csp(struct buf *out, const char *const *hosts, size_t nhosts)
 const struct html_header html_security_headers[] = {
     {"X-Frame-Options", "DENY"},
     {"X-Content-Type-Options", "nosniff"},
-    {"Referrer-Policy", "no-referrer"},
+    /* Not no-referrer: with it a browser sends "Origin: null" on our own forms, and the legacy
+     * form's Origin guard then refuses connectd's own page. Other sites still get no Referer. */
+    {"Referrer-Policy", "same-origin"},
     {"Cache-Control", "no-store"},
 };
 const size_t html_security_header_count = sizeof html_security_headers / sizeof html_security_headers[0];

@@ -106,7 +106,7 @@ struct html_header {
     const char *name, *value;
 };
 /* The fixed headers of every login page besides the CSP: X-Frame-Options: DENY,
- * X-Content-Type-Options: nosniff, Referrer-Policy: no-referrer, Cache-Control: no-store. */
+ * X-Content-Type-Options: nosniff, Referrer-Policy: same-origin, Cache-Control: no-store. */
 extern const struct html_header html_security_headers[];
 extern const size_t html_security_header_count;
 
