@@ -174,7 +174,7 @@ void flow_legacy_page(struct request *req, const struct gui *g, const char *acti
     html_input(&out, "text", "j_username", i18n(l, MSG_CREDENTIAL_LABEL), user ? user : "", "username",
                HTML_REQUIRED | HTML_VERBATIM | HTML_AUTOFOCUS);
     html_input(&out, "password", "j_password", i18n(l, MSG_PASSWORD_LABEL), NULL, "current-password", HTML_REQUIRED);
-    html_button(&out, "loginButton", "1", i18n(l, MSG_CONTINUE));
+    html_submit_named(&out, "loginButton", "1", i18n(l, MSG_CONTINUE));
     html_form_end(&out);
     html_page_end(&out);
     send_page(req, g, &out);

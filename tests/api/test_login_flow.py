@@ -459,6 +459,8 @@ def test_legacy_oauth_login_form(server, web):
     # Under no-referrer a browser posts this page with "Origin: null", which the Origin guard
     # refuses (found by the browser tests); same-origin lets it send our origin.
     assert h["Referrer-Policy"] == "same-origin"
+    # Its button is the primary one: styled as the main action, and it checks the required fields.
+    assert '<button type="submit" name="loginButton" value="1">' in page
     form = {"j_username": cred, "j_password": PASSWORD, "loginButton": "1", "clientId": web, "returnUrl": OK,
             "errorUrl": ERR}
     hdr = {"Content-Type": "application/x-www-form-urlencoded"}
