@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import api_conftest
 import requests
+from receivers import _Peer
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
@@ -106,7 +107,7 @@ class Chromium:
 # ---- the newspaper's site ---------------------------------------------------------------------
 
 
-class Site:
+class Site(_Peer):
     """A web site on a free loopback port. GET of a path registered with page() returns that
     HTML; every other path returns a small "landed" page. Records the page requests it saw."""
 
@@ -135,11 +136,9 @@ class Site:
             def log_message(self, *args):
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self._server.server_address[1]
+        self._serve(ThreadingHTTPServer(("127.0.0.1", 0), Handler))
         self.host = "127.0.0.1:%d" % self.port
         self.origin = "http://" + self.host
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def url(self, path):
         return self.origin + path
@@ -147,10 +146,6 @@ class Site:
     def page(self, path, body):
         with self._lock:
             self._pages[path] = body
-
-    def close(self):
-        self._server.shutdown()
-        self._server.server_close()
 
 
 def _replaced(element):

@@ -3,7 +3,8 @@ by python3-selenium) walking the login pages of a real connectd.
 
 The servers come from tests/api/conftest.py, imported here (as module api_conftest, since both
 files are called conftest.py), so both suites start connectd the same way: CONNECTD_BIN,
-CONNECTD_TEST_DB and CONNECTD_TEST_PG_URL work as there. One Chromium serves the whole session;
+CONNECTD_TEST_DB and CONNECTD_TEST_PG_URL work as there; the loopback site builds on the peers
+of tests/api/receivers.py. One Chromium serves the whole session;
 every test starts with no cookies (see browserlib.Chromium). Screenshots go to
 CONNECTD_SCREENSHOT_DIR (default build/screenshots); the run ends by printing that path.
 
@@ -21,11 +22,12 @@ import sys
 
 import pytest
 
-_API_CONFTEST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "api", "conftest.py")
-_spec = importlib.util.spec_from_file_location("api_conftest", _API_CONFTEST)
+_API_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "api")
+_spec = importlib.util.spec_from_file_location("api_conftest", os.path.join(_API_DIR, "conftest.py"))
 api_conftest = importlib.util.module_from_spec(_spec)
 sys.modules["api_conftest"] = api_conftest
 _spec.loader.exec_module(api_conftest)
+sys.path.append(_API_DIR)  # for its loopback peers (receivers.py); after ours, so "conftest" stays ours
 
 # The server fixtures and the hooks they rely on (report header, postgresql_only marker).
 from api_conftest import (  # noqa: E402,F401
