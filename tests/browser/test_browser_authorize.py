@@ -62,7 +62,7 @@ def test_code_flow_with_pkce_and_approval_ends_in_a_user_mode_api_call(tab, serv
                                headers={"Authorization": "Bearer " + token["access_token"]})
     assert client_call.status_code == 403  # and it is a user-mode token, not a client one
 
-    # The same code, or another verifier, buys nothing.
+    # The same code again buys nothing.
     assert exchange(server, site, cid, secret, back["code"], verifier).json()["error"] == "invalid_grant"
 
     # Logged in and approved: the next authorization is a straight redirect, no page at all.
@@ -71,6 +71,7 @@ def test_code_flow_with_pkce_and_approval_ends_in_a_user_mode_api_call(tab, serv
     assert urllib.parse.urlsplit(tab.on_site()).path == "/callback"
     again = tab.query()
     assert again["state"] == "st-2" and again["code"] != back["code"]
+    # ... and a code exchanged with another verifier than its challenge's (RFC 7636 §4.6) neither.
     assert exchange(server, site, cid, secret, again["code"], verifier).json()["error"] == "invalid_grant"
 
 

@@ -139,6 +139,8 @@ def test_logout_ends_the_session_and_remember_me_on_the_server(tab, reader):
     # The old cookies, kept by someone who copied them, are dead on the server too (§4.1).
     tab.browser.set_cookie(session)
     tab.browser.set_cookie(remember)
+    assert tab.cookie(SESSION_COOKIE)["value"] == session["value"]
+    assert tab.cookie(REMEMBER_COOKIE)["value"] == remember["value"]
     tab.open("/user/loginCheck")
     assert tab.on_site() == tab.err
 
