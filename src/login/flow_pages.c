@@ -113,7 +113,8 @@ void flow_page(struct flow *f, enum flow_step step, int notice, int error)
 {
     enum lang l = f->g.lang;
     struct buf out = BUF_INIT;
-    html_page_begin(&out, i18n_tag(l), i18n(l, f->create ? MSG_CREATE_TITLE : MSG_LOGIN_TITLE));
+    enum msg title = step == STEP_SETPW ? MSG_SET_PASSWORD : f->create ? MSG_CREATE_TITLE : MSG_LOGIN_TITLE;
+    html_page_begin(&out, i18n_tag(l), i18n(l, title));
     if (notice != FLOW_NO_MSG)
         html_para(&out, HTML_P_NOTICE, i18n(l, (enum msg)notice), f->credential);
     if (error != FLOW_NO_MSG)

@@ -50,6 +50,7 @@ def test_create_user_with_a_new_email_sets_a_password_and_returns(tab):
     tab.fill("code", tab.code_for(email))
     tab.proceed()
 
+    assert tab.heading() == "Choose a password"
     pw = tab.d.find_element("name", "password")
     assert pw.get_attribute("type") == "password" and pw.get_attribute("autocomplete") == "new-password"
     tab.fill("password", PASSWORD)
