@@ -12,6 +12,7 @@
 
 #include "codec/date.h"
 #include "config.h"
+#include "events/dispatcher.h"
 #include "http/server.h"
 #include "login/gui.h"
 #include "login/messenger.h"
@@ -20,6 +21,7 @@
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/crypto.h"
+#include "util/http_post.h"
 #include "util/log.h"
 
 struct command {
@@ -126,6 +128,11 @@ static int parse_args(const char *prog, const struct command *c, int argc, char 
             return -1;
         }
         if (strncmp(argv[i], "--", 2) != 0) {
+            /* A command whose first flag is --id takes its value bare too: `events replay ID`. */
+            if (c->flags && c->flags[0].name && !strcmp(c->flags[0].name, "id") && args->counts[0] == 0) {
+                args->values[0][args->counts[0]++] = argv[i++];
+                continue;
+            }
             fprintf(stderr, "connectd %s: unexpected argument '%s' (see --help)\n", c->name, argv[i]);
             return EXIT_USAGE;
         }
@@ -265,10 +272,13 @@ static int cmd_serve(struct config *cfg, struct cmd_args *args)
     gui_init(cfg);
     int rc = 1;
     if (messenger_start(cfg)) {
-        rc = server_run(cfg, router);
+        if (dispatcher_start(cfg))
+            rc = server_run(cfg, router);
+        dispatcher_stop();
         messenger_stop();
     }
     gui_shutdown();
+    http_global_cleanup();
     oauth_shutdown();
     router_free(router);
     return rc;
@@ -307,6 +317,13 @@ static const struct command COMMANDS[] = {
     {"client rotate-secret", "Replace a client's secret; prints the new one once.", CFG_DB, CLIENT_ROTATE_FLAGS,
      cmd_client_rotate_secret},
     {"client remove", "Remove a client and revoke its tokens.", CFG_DB, CLIENT_REMOVE_FLAGS, cmd_client_remove},
+    {"webhook add", "Subscribe a partner's URL to events; prints its signing secret once.", CFG_DB | CFG_WEBHOOK,
+     WEBHOOK_ADD_FLAGS, cmd_webhook_add},
+    {"webhook list", "List the webhook subscriptions (never their secrets).", CFG_DB, WEBHOOK_LIST_FLAGS,
+     cmd_webhook_list},
+    {"webhook remove", "Remove a webhook subscription.", CFG_DB, WEBHOOK_REMOVE_FLAGS, cmd_webhook_remove},
+    {"events list", "List events and their deliveries, newest first.", CFG_DB, EVENTS_LIST_FLAGS, cmd_events_list},
+    {"events replay", "Deliver an event again, with the same id.", CFG_DB, EVENTS_REPLAY_FLAGS, cmd_events_replay},
     {"version", "Print the version.", 0, NULL, cmd_version},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
@@ -353,6 +370,9 @@ int cli_main(int argc, char **argv)
         if (!strcmp(argv[1], "client"))
             fprintf(stderr, "connectd client: expected add, list, show, update, rotate-secret or remove "
                             "(see 'connectd --help')\n");
+        else if (!strcmp(argv[1], "webhook") || !strcmp(argv[1], "events"))
+            fprintf(stderr, "connectd %s: expected %s (see 'connectd --help')\n", argv[1],
+                    !strcmp(argv[1], "webhook") ? "add, list or remove" : "list or replay");
         else
             fprintf(stderr, "connectd: unknown command '%s' (see 'connectd --help')\n", argv[1]);
         return EXIT_USAGE;

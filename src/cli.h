@@ -1,6 +1,7 @@
 /* cli.h — the command line: serve, migrate, client add|list|show|update|rotate-secret|remove,
- * version. cli.c parses flags (its own, and the settings of config.c) and dispatches; the
- * client commands live in cli_client.c and share the small vocabulary below. */
+ * webhook add|list|remove, events list|replay, version. cli.c parses flags (its own, and the
+ * settings of config.c) and dispatches; the client commands live in cli_client.c, the webhook
+ * and events commands in cli_events.c, and they share the small vocabulary below. */
 #ifndef CONNECTD_CLI_H
 #define CONNECTD_CLI_H
 
@@ -46,5 +47,14 @@ int cmd_client_show(struct config *cfg, struct cmd_args *a);
 int cmd_client_rotate_secret(struct config *cfg, struct cmd_args *a);
 int cmd_client_list(struct config *cfg, struct cmd_args *a);
 int cmd_client_remove(struct config *cfg, struct cmd_args *a);
+
+/* cli_events.c */
+extern const struct cmd_flag WEBHOOK_ADD_FLAGS[], WEBHOOK_LIST_FLAGS[], WEBHOOK_REMOVE_FLAGS[], EVENTS_LIST_FLAGS[],
+    EVENTS_REPLAY_FLAGS[];
+int cmd_webhook_add(struct config *cfg, struct cmd_args *a);
+int cmd_webhook_list(struct config *cfg, struct cmd_args *a);
+int cmd_webhook_remove(struct config *cfg, struct cmd_args *a);
+int cmd_events_list(struct config *cfg, struct cmd_args *a);
+int cmd_events_replay(struct config *cfg, struct cmd_args *a);
 
 #endif

@@ -17,7 +17,9 @@ const struct config_option CONFIG_OPTIONS[] = {
     {"workers", "N", CFG_SERVE, "worker threads, each with its own event loop and database connection (default: cores)"},
     {"default-format", "FMT", CFG_SERVE, "reply format without Accept: json, xml or legacy (default legacy)"},
     {"demo", NULL, CFG_SERVE, "load demo data (partner, companies, products, customers, client) into an empty database"},
-    {"sandbox", NULL, CFG_SERVE, "developer sandbox: /sandbox/... diagnostics, the code mailbox /user/sandbox/messages, http to loopback gateways"},
+    {"sandbox", NULL, CFG_SERVE | CFG_WEBHOOK,
+     "developer sandbox: /sandbox/... diagnostics, the code mailbox /user/sandbox/messages, http to loopback "
+     "gateways and webhook receivers"},
     {"access-log", "PATH", CFG_SERVE, "access log: a file, - for stdout, off (default -)"},
     {"timezone", "ZONE", CFG_SERVE, "business time zone (default Europe/Oslo)"},
     {"read-timeout", "SECONDS", CFG_SERVE, "drop a client that sends nothing for this long (default 10)"},
@@ -38,6 +40,11 @@ const struct config_option CONFIG_OPTIONS[] = {
     {"sms-header", "'NAME: VALUE'", CFG_SERVE, "one header sent to the SMS gateway, e.g. 'Authorization: Bearer ...'"},
     {"message-retry-schedule", "LIST", CFG_SERVE,
      "seconds to wait before the 2nd..5th attempt to deliver a code, four numbers (default 5,15,30,60)"},
+    {"event-account", "DIGITS", CFG_SERVE, "the webhook envelope's account: 12 digits (default 000000000000)"},
+    {"event-region", "NAME", CFG_SERVE, "the webhook envelope's region (default eu-north-1)"},
+    {"webhook-retry-schedule", "WAITS", CFG_SERVE,
+     "waits between the 5 webhook attempts (default " WEBHOOK_RETRY_DEFAULT "; units ms, s, m, h)"},
+    {"webhook-ca-file", "FILE", CFG_SERVE, "PEM trust anchors for webhook TLS (default: the system's)"},
     {"log-level", "LEVEL", CFG_DB, "debug, info, warn or error (default info)"},
     {"config", "FILE", CFG_DB, "read settings from FILE (lines of name = value)"},
     {NULL, NULL, 0, NULL},
@@ -60,6 +67,26 @@ void config_defaults(struct config *c)
     static const int retry_s[4] = {5, 15, 30, 60};
     for (int i = 0; i < 4; i++)
         c->message_retry_ms[i] = retry_s[i] * 1000;
+    snprintf(c->event_account, sizeof c->event_account, "000000000000");
+    snprintf(c->event_region, sizeof c->event_region, "eu-north-1");
+    char err[256];
+    retry_schedule_parse(WEBHOOK_RETRY_DEFAULT, &c->webhook_retry, err, sizeof err);
+}
+
+/* The envelope's account (12 digits) and region (lower-case letters, digits and '-'). */
+static bool parse_event_setting(struct config *c, const char *name, const char *value, char *err, size_t errlen)
+{
+    bool account = !strcmp(name, "event-account");
+    size_t n = strlen(value);
+    bool ok = account ? n == 12 && strspn(value, "0123456789") == n
+                      : n >= 1 && n < sizeof c->event_region && strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
+    if (!ok) {
+        snprintf(err, errlen, account ? "event-account: must be 12 digits, got '%s'"
+                                      : "event-region: must be 1-32 lower-case letters, digits or '-', got '%s'", value);
+        return false;
+    }
+    memcpy(account ? c->event_account : c->event_region, value, n + 1);
+    return true;
 }
 
 static bool set_text(char *dst, size_t cap, const char *name, const char *value, char *err, size_t errlen)
@@ -244,6 +271,12 @@ bool config_set(struct config *c, const char *name, const char *value, char *err
     }
     if (!strcmp(name, "config"))
         return set_text(c->config_file, sizeof c->config_file, name, value, err, errlen);
+    if (!strcmp(name, "event-account") || !strcmp(name, "event-region"))
+        return parse_event_setting(c, name, value, err, errlen);
+    if (!strcmp(name, "webhook-retry-schedule"))
+        return retry_schedule_parse(value, &c->webhook_retry, err, errlen);
+    if (!strcmp(name, "webhook-ca-file"))
+        return set_text(c->webhook_ca_file, sizeof c->webhook_ca_file, name, value, err, errlen);
     snprintf(err, errlen, "unknown setting '%s'", name);
     return false;
 }

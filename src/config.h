@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "events/retry.h"
 #include "http/negotiate.h"
 
 #define CONFIG_DEFAULT_DB "sqlite:var/connectd.db"
@@ -40,11 +41,16 @@ struct config {
     char sms_url[1024];       /* the gateway: https://..., or http:// on loopback with --sandbox */
     char sms_header[1024];    /* one "Name: value" header sent to the gateway (a secret too) */
     int message_retry_ms[4];  /* waits before attempts 2..5 */
+    char event_account[13];  /* the envelope's "account": 12 digits (events.md §4.1) */
+    char event_region[33];   /* the envelope's "region" */
+    struct retry_schedule webhook_retry; /* events.md §5 */
+    char webhook_ca_file[1024]; /* extra trust anchors for webhook TLS; "" = the system's */
 };
 
 /* Which settings a command accepts (a bit per group). */
 #define CFG_SERVE 0x1 /* listen, workers, formats, logs, timeouts, demo, sandbox */
 #define CFG_DB 0x2    /* db, config, log-level */
+#define CFG_WEBHOOK 0x4 /* sandbox, for `webhook add` (http loopback receivers) */
 
 struct config_option {
     const char *name; /* flag without "--", config-file key */

@@ -4,6 +4,7 @@
 #include "login/messenger.h"
 #include "api/api.h"
 
+#include "events/dispatcher.h"
 #include "http/metrics.h"
 #include "http/request.h"
 #include "store/store.h"
@@ -31,6 +32,7 @@ static void ops_metrics(struct request *req)
     buf_puts(&out, "# HELP connectd_outbox_backlog Events in the outbox not yet delivered.\n"
                    "# TYPE connectd_outbox_backlog gauge\n");
     buf_printf(&out, "connectd_outbox_backlog %lld\n", (long long)(backlog < 0 ? 0 : backlog));
+    dispatcher_metrics_render(&out);
     reply_raw(req, 200, "text/plain; version=0.0.4; charset=utf-8", out.data, out.len);
     buf_free(&out);
 }

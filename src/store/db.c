@@ -214,8 +214,48 @@ enum db_status db_begin(struct db *db)
     if (s == DB_OK) {
         db->in_tx = true;
         db->tx_failed = false;
+        db->outbox_appended = false;
     }
     return s;
+}
+
+/* ---- change notification ------------------------------------------------------------------ */
+
+static void (*outbox_hook)(void);
+
+void db_set_outbox_hook(void (*fn)(void))
+{
+    __atomic_store_n(&outbox_hook, fn, __ATOMIC_RELEASE);
+}
+
+static void run_outbox_hook(void)
+{
+    void (*fn)(void) = __atomic_load_n(&outbox_hook, __ATOMIC_ACQUIRE);
+    if (fn)
+        fn();
+}
+
+void db_note_outbox_append(struct db *db)
+{
+    if (db->in_tx)
+        db->outbox_appended = true;
+    else
+        run_outbox_hook();
+}
+
+enum db_status db_listen_outbox(struct db *db)
+{
+    return db->drv->listen ? db->drv->listen(db) : DB_OK;
+}
+
+int db_notify_fd(struct db *db)
+{
+    return db->drv->notify_fd ? db->drv->notify_fd(db) : -1;
+}
+
+int db_notify_drain(struct db *db)
+{
+    return db->drv->notify_drain ? db->drv->notify_drain(db) : 0;
 }
 
 enum db_status db_commit(struct db *db)
@@ -232,6 +272,10 @@ enum db_status db_commit(struct db *db)
         return s;
     }
     db->in_tx = false;
+    if (db->outbox_appended) {
+        db->outbox_appended = false;
+        run_outbox_hook();
+    }
     return DB_OK;
 }
 
@@ -243,6 +287,7 @@ void db_rollback(struct db *db)
         db->drv->rollback(db);
     db->in_tx = false;
     db->tx_failed = false;
+    db->outbox_appended = false;
 }
 
 /* ---- liveness ------------------------------------------------------------------------------ */

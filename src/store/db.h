@@ -99,6 +99,19 @@ enum db_status db_begin(struct db *db);
 enum db_status db_commit(struct db *db);
 void db_rollback(struct db *db);
 
+/* Change notification, for the webhook dispatcher (events/dispatcher.c).
+ * In this process: fn runs after every commit of a transaction that appended to the outbox
+ * (store_outbox_append), on the committing thread; it must be quick and thread-safe. Set it
+ * once, before threads start; NULL turns it off. */
+void db_set_outbox_hook(void (*fn)(void));
+/* Across processes (PostgreSQL): LISTEN on the outbox channel (migration 6 NOTIFYs it on
+ * every outbox insert). SQLite has no such thing: DB_OK and nothing happens. */
+enum db_status db_listen_outbox(struct db *db);
+/* The socket to poll() for notifications, or -1 (SQLite, or no connection). */
+int db_notify_fd(struct db *db);
+/* Reads what arrived on the socket; returns the number of notifications (0 on SQLite). */
+int db_notify_drain(struct db *db);
+
 /* Cheap liveness check (SELECT 1). */
 bool db_ping(struct db *db);
 

@@ -23,6 +23,9 @@ struct db_driver {
     enum db_status (*commit)(struct db *db);
     void (*rollback)(struct db *db);
     bool (*tx_active)(struct db *db); /* the engine's view: a transaction is open */
+    enum db_status (*listen)(struct db *db); /* the three are NULL when the engine has no notifications */
+    int (*notify_fd)(struct db *db);
+    int (*notify_drain)(struct db *db);
 
     bool (*next)(struct db_rows *r);
     bool (*is_null)(const struct db_rows *r, int col);
@@ -37,6 +40,7 @@ struct db {
     const struct db_driver *drv;
     bool in_tx;     /* between a successful db_begin and db_commit / db_rollback */
     bool tx_failed; /* a statement failed inside the transaction: only rollback is allowed */
+    bool outbox_appended; /* the open transaction appended an event (db_set_outbox_hook) */
     char errmsg[256];
 };
 
@@ -62,6 +66,9 @@ enum db_status db_fail(struct db *db, const char *sql, enum db_status status, co
  * Identity and the login-page ways of creating a user). */
 enum db_status store_emit_user_created(struct db *db, const char *unique_id, const char *client_id,
                                       char credential_type, const char *origin);
+
+/* outbox.c: an event was appended on db (runs the outbox hook now, or at commit). */
+void db_note_outbox_append(struct db *db);
 
 /* Wall-clock time in epoch milliseconds (shared by the store files). */
 int64_t db_now_ms(void);

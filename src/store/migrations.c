@@ -225,9 +225,74 @@ static const struct migration migrations[] = {
      "CREATE INDEX message_created ON message (created_at);\n"
      "ALTER TABLE password_failure ADD COLUMN source_addr TEXT NOT NULL DEFAULT '';\n"
      "CREATE INDEX password_failure_source ON password_failure (source_addr, at);\n"},
+    /* Webhook delivery (events.md §1-§5). An outbox row is routed once (routed_at): one delivery
+     * row per subscription of its partner that wants its detail-type, and delivered_at once no
+     * delivery is pending any more (delivered or dropped), which is what the backlog counts.
+     * webhook_event lists a subscription's types ('*' = all) with an optional path of their own.
+     * A delivery is claimed by a dispatcher with a lease (lease_owner, lease_until): a node that
+     * dies loses its claims when the lease runs out. signing_secret is kept as given (hex): it
+     * is a key the dispatcher signs with, so it cannot be a hash (store/webhooks.c says more).
+     * On PostgreSQL a statement trigger NOTIFYs connectd_outbox on every insert into the outbox,
+     * so dispatchers of every process wake when the inserting transaction commits. */
+    {6, "webhooks",
+     "ALTER TABLE outbox ADD COLUMN routed_at BIGINT;\n"
+     "CREATE INDEX outbox_unrouted ON outbox (id) WHERE routed_at IS NULL;\n"
+     "CREATE TABLE webhook (\n"
+     "    id @ID@,\n"
+     "    partner_id TEXT NOT NULL REFERENCES partner(id),\n"
+     "    base_url TEXT NOT NULL,\n"
+     "    path TEXT NOT NULL DEFAULT '',\n"
+     "    auth_header TEXT NOT NULL,\n"
+     "    auth_value TEXT NOT NULL,\n"
+     "    signing_secret TEXT NOT NULL,\n"
+     "    created_at BIGINT NOT NULL\n"
+     ");\n"
+     "CREATE INDEX webhook_partner ON webhook (partner_id);\n"
+     "CREATE TABLE webhook_event (\n"
+     "    webhook_id BIGINT NOT NULL REFERENCES webhook(id) ON DELETE CASCADE,\n"
+     "    detail_type TEXT NOT NULL,\n"
+     "    path TEXT,\n"
+     "    PRIMARY KEY (webhook_id, detail_type)\n"
+     ");\n"
+     "CREATE TABLE delivery (\n"
+     "    id @ID@,\n"
+     "    outbox_id BIGINT NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,\n"
+     "    webhook_id BIGINT NOT NULL REFERENCES webhook(id) ON DELETE CASCADE,\n"
+     "    state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dropped')),\n"
+     "    attempts INTEGER NOT NULL DEFAULT 0,\n"
+     "    next_at BIGINT NOT NULL,\n"
+     "    lease_owner TEXT,\n"
+     "    lease_until BIGINT,\n"
+     "    last_status INTEGER,\n"
+     "    last_error TEXT,\n"
+     "    created_at BIGINT NOT NULL,\n"
+     "    updated_at BIGINT NOT NULL,\n"
+     "    UNIQUE (outbox_id, webhook_id)\n"
+     ");\n"
+     "CREATE INDEX delivery_due ON delivery (next_at) WHERE state = 'pending';\n"
+     "CREATE INDEX delivery_webhook ON delivery (webhook_id);\n"},
+};
+
+/* PostgreSQL-only additions, run after the migration of the same version in its transaction
+ * (SQLite has no NOTIFY: its dispatcher polls, events/dispatcher.c). */
+static const struct migration pg_extras[] = {
+    {6, "webhooks: outbox notification",
+     "CREATE FUNCTION connectd_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+     "BEGIN PERFORM pg_notify('connectd_outbox', ''); RETURN NULL; END $$;\n"
+     "CREATE TRIGGER outbox_notify AFTER INSERT ON outbox\n"
+     "    FOR EACH STATEMENT EXECUTE FUNCTION connectd_outbox_notify();\n"},
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+/* The PostgreSQL-only SQL of a version, or NULL. */
+static const char *pg_extra_sql(int version)
+{
+    for (size_t i = 0; i < sizeof pg_extras / sizeof pg_extras[0]; i++)
+        if (pg_extras[i].version == version)
+            return pg_extras[i].sql;
+    return NULL;
+}
 
 /* Any constant will do; it only has to be the same in every connectd process. ("conn" "ectd") */
 #define MIGRATION_LOCK_KEY 0x636f6e6e65637464LL
@@ -235,6 +300,11 @@ static const struct migration migrations[] = {
 int store_schema_latest(void)
 {
     return migrations[NMIGRATIONS - 1].version;
+}
+
+int store_schema_count(void)
+{
+    return NMIGRATIONS;
 }
 
 /* ---- dialect ------------------------------------------------------------------------------ */
@@ -319,8 +389,9 @@ static bool apply_one(struct db *db, const struct migration *m, char *err, size_
     }
     char *sql = dialect_sql(m->sql, db_kind(db));
     struct db_param p[] = {P_INT(m->version), P_TEXT(m->name), P_INT(db_now_ms())};
-    bool ok = current >= 0 && db_exec_script(db, sql) == DB_OK && db_exec(db, &st_record, p, 3, NULL) == DB_OK &&
-              db_commit(db) == DB_OK;
+    const char *pg_sql = db_kind(db) == DB_POSTGRES ? pg_extra_sql(m->version) : NULL;
+    bool ok = current >= 0 && db_exec_script(db, sql) == DB_OK && (!pg_sql || db_exec_script(db, pg_sql) == DB_OK) &&
+              db_exec(db, &st_record, p, 3, NULL) == DB_OK && db_commit(db) == DB_OK;
     free(sql);
     if (!ok) {
         snprintf(err, errlen, "migration %d (%s) failed: %s", m->version, m->name, db_errmsg(db));

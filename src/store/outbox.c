@@ -36,6 +36,8 @@ enum db_status store_outbox_append(struct db *db, const char *detail_type, const
                            P_INT(now - now % 1000)};
     enum db_status s = db_exec(db, &st_append, p, 5, NULL);
     free(text);
+    if (s == DB_OK)
+        db_note_outbox_append(db);
     return s;
 }
 

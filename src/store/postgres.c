@@ -19,6 +19,7 @@ struct pg_db {
     PGconn *conn;
     bool *prepared; /* per slot: "s<slot>" exists on this connection */
     int nprepared;
+    bool listening; /* LISTEN connectd_outbox was issued: a reset connection issues it again */
 };
 
 struct pg_rows {
@@ -70,6 +71,14 @@ static void notice_to_log(void *arg, const PGresult *res)
 
 /* ---- connection ------------------------------------------------------------------------ */
 
+static bool listen_outbox(PGconn *conn)
+{
+    PGresult *res = PQexec(conn, "LISTEN connectd_outbox");
+    bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    PQclear(res);
+    return ok;
+}
+
 static bool session_setup(PGconn *conn)
 {
     PQsetNoticeReceiver(conn, notice_to_log, NULL);
@@ -89,7 +98,7 @@ static bool pg_alive(struct pg_db *p)
     if (p->base.in_tx)
         return false;
     PQreset(p->conn);
-    if (PQstatus(p->conn) != CONNECTION_OK || !session_setup(p->conn))
+    if (PQstatus(p->conn) != CONNECTION_OK || !session_setup(p->conn) || (p->listening && !listen_outbox(p->conn)))
         return false;
     if (p->prepared)
         memset(p->prepared, 0, (size_t)p->nprepared * sizeof *p->prepared);
@@ -374,6 +383,34 @@ static void pg_rows_free(struct db_rows *base)
     free(base);
 }
 
+/* ---- notifications --------------------------------------------------------------------------- */
+
+static enum db_status pg_listen(struct db *db)
+{
+    struct pg_db *p = (struct pg_db *)db;
+    if (!pg_alive(p) || !listen_outbox(p->conn))
+        return db_fail(db, "LISTEN connectd_outbox", DB_ERROR, PQerrorMessage(p->conn));
+    p->listening = true;
+    return DB_OK;
+}
+
+static int pg_notify_fd(struct db *db)
+{
+    struct pg_db *p = (struct pg_db *)db;
+    return PQstatus(p->conn) == CONNECTION_OK ? PQsocket(p->conn) : -1;
+}
+
+static int pg_notify_drain(struct db *db)
+{
+    struct pg_db *p = (struct pg_db *)db;
+    if (!PQconsumeInput(p->conn))
+        return 0; /* a broken connection: the next statement resets it (pg_alive) */
+    int n = 0;
+    for (PGnotify *note; (note = PQnotifies(p->conn)) != NULL; n++)
+        PQfreemem(note);
+    return n;
+}
+
 static const struct db_driver pg_driver = {
     .kind = DB_POSTGRES,
     .close = pg_close,
@@ -383,6 +420,9 @@ static const struct db_driver pg_driver = {
     .commit = pg_commit,
     .rollback = pg_rollback,
     .tx_active = pg_tx_active,
+    .listen = pg_listen,
+    .notify_fd = pg_notify_fd,
+    .notify_drain = pg_notify_drain,
     .next = pg_next,
     .is_null = pg_is_null,
     .get_int = pg_int,

@@ -24,6 +24,9 @@ bool store_migrate_to(struct db *db, int version, char *err, size_t errlen);
 int store_schema_version(struct db *db);
 /* The version the code expects. */
 int store_schema_latest(void);
+/* How many migrations the code holds (versions need not be consecutive while branches that
+ * each add one are merged). */
+int store_schema_count(void);
 
 /* ---- outbox (spec/events.md) ------------------------------------------------------------ */
 
@@ -34,7 +37,8 @@ int store_schema_latest(void);
  * source and detail object) to the outbox. */
 enum db_status store_outbox_append(struct db *db, const char *detail_type, const char *source,
                                    const json_t *detail);
-/* Number of events in the outbox not yet delivered (for /metrics). -1 on error. */
+/* Number of events in the outbox not yet delivered (for /metrics): not routed yet, or with a
+ * delivery still pending. -1 on error. */
 int64_t store_outbox_backlog(struct db *db);
 
 /* ---- clients (OAuth clients; spec README §2) -------------------------------------------- */
@@ -420,5 +424,141 @@ enum db_status store_client_login_get(struct db *db, const char *client_id, bool
 enum db_status store_client_login_set(struct db *db, const char *client_id, const struct client_login *in,
                                       bool *found);
 void client_login_free(struct client_login *c);
+
+/* ---- webhook subscriptions (events.md §2, §3; store/webhooks.c) -------------------------- */
+
+/* One event type a subscription wants. */
+struct webhook_type {
+    const char *detail_type; /* a §6 detail-type, or "*" for every type */
+    const char *path;        /* appended to the base URL for this type; NULL = the subscription's path */
+};
+
+/* A subscription as `webhook add` checked it (events/subscription.h holds the rules). */
+struct webhook_new {
+    const char *partner;
+    const char *base_url;
+    const char *path; /* "" = nothing appended (for types without a path of their own) */
+    const struct webhook_type *types;
+    size_t ntypes;
+    const char *auth_header;
+    const char *auth_value;
+    const char *secret_hex; /* the signing secret: 32 random bytes as 64 hex characters */
+};
+
+/* A subscription as listed; the strings point into the current row (valid during the call). */
+struct webhook_rec {
+    int64_t id;
+    const char *partner;
+    const char *base_url;
+    const char *path;
+    const char *types;       /* "TYPE" or "TYPE=/path", comma-separated, "*" = every type */
+    const char *auth_header;
+    const char *secret_hex;  /* for a fingerprint only: never printed */
+    int64_t created_at;
+};
+
+/* Adds the subscription in one transaction; *partner_found false (nothing added) when the
+ * partner does not exist. */
+enum db_status store_webhook_add(struct db *db, const struct webhook_new *w, bool *partner_found, int64_t *id);
+/* Calls fn for every subscription (of partner, when not NULL) in id order. */
+enum db_status store_webhook_list(struct db *db, const char *partner, void (*fn)(const struct webhook_rec *w, void *arg),
+                                  void *arg);
+/* Removes it with its deliveries (pending ones are given up). */
+enum db_status store_webhook_remove(struct db *db, int64_t id, bool *removed);
+
+/* ---- webhook deliveries (events.md §1, §5; store/deliveries.c) ----------------------------- */
+/* The dispatcher's work queue: routing outbox events to subscriptions, claiming due deliveries
+ * under a lease (several processes on one PostgreSQL database never claim the same one; a
+ * dead process's claims come free when the lease runs out), recording outcomes. */
+
+#define EVENT_SCHEMA_MAX 63
+#define DELIVERY_ERROR_MAX 255
+
+/* An outbox row. */
+struct outbox_event {
+    int64_t id;
+    char event_id[37];
+    char detail_type[64];
+    char source[32];
+    char *detail; /* JSON text */
+    int64_t created_at;
+};
+
+/* Gives an event's routing keys (events.md §2): a client id and a schema, "" when absent. */
+typedef void (*event_key_fn)(const struct outbox_event *ev, char client_id[CLIENT_ID_MAX + 1],
+                             char schema[EVENT_SCHEMA_MAX + 1]);
+
+/* Routes up to max events not yet routed, in one transaction: each gets one pending delivery,
+ * due now, per subscription of its partner (the client's, else the schema's) that wants its
+ * detail-type. *routed = events routed (max means there may be more). */
+enum db_status store_events_route(struct db *db, int max, event_key_fn key, int *routed);
+
+/* What one POST needs. */
+struct delivery_job {
+    int64_t id; /* the delivery */
+    int64_t outbox_id;
+    int64_t webhook_id;
+    int attempts; /* made before this one */
+    struct outbox_event event;
+    char *base_url;
+    char *path; /* the type's own path, else the subscription's */
+    char *auth_header;
+    char *auth_value;
+    char secret_hex[65];
+};
+void delivery_job_free(struct delivery_job *j);
+
+/* Claims up to max due deliveries (next_at reached, no live lease) for owner until now +
+ * lease_ms and loads them into jobs[0..*n). */
+enum db_status store_delivery_claim(struct db *db, const char *owner, int64_t lease_ms, int max,
+                                    struct delivery_job *jobs, int *n);
+
+enum delivery_result {
+    DELIVERY_DELIVERED, /* a 2xx */
+    DELIVERY_RETRY,     /* failed; try again at next_at */
+    DELIVERY_DROPPED,   /* failed for the last time */
+    DELIVERY_RELEASED,  /* not attempted (shutting down): the lease is given back */
+};
+
+struct delivery_outcome {
+    int64_t id;
+    int64_t outbox_id;
+    enum delivery_result result;
+    int64_t next_at;   /* DELIVERY_RETRY */
+    int status;        /* HTTP status, 0 when none */
+    const char *error; /* why it failed; NULL when it did not */
+};
+
+/* Records outcomes of deliveries leased to owner, in one transaction (one whose lease another
+ * process has taken over is left to that one), and marks events finished whose last pending
+ * delivery ended. */
+enum db_status store_delivery_record(struct db *db, const char *owner, struct delivery_outcome *o, int n);
+/* When the next pending delivery becomes claimable; *any false when none is pending. */
+enum db_status store_delivery_next_due(struct db *db, bool *any, int64_t *at);
+/* Gives back every lease: for a dispatcher that knows it is the only one (SQLite). */
+enum db_status store_delivery_release_all(struct db *db);
+
+/* One line of `events list`: an event and one of its deliveries (valid during the call). */
+struct event_delivery_rec {
+    const char *event_id;
+    int64_t created_at;
+    const char *detail_type;
+    bool routed;
+    bool has_delivery;   /* false: routed to no subscription (or not routed yet) */
+    int64_t webhook_id;
+    const char *state;   /* "pending", "delivered", "dropped" */
+    int attempts;
+    int last_status;     /* 0 when none */
+    const char *last_error; /* "" when none */
+    int64_t updated_at;
+};
+/* The newest `limit` lines, newest event first; failed_only: deliveries that were dropped or
+ * have failed at least once and are still being retried. */
+enum db_status store_event_list(struct db *db, bool failed_only, int limit,
+                                void (*fn)(const struct event_delivery_rec *r, void *arg), void *arg);
+/* `events replay`: forgets the event's deliveries (to webhook only_webhook, when > 0) and routes
+ * it again as if new; *found false for an unknown id, *n = deliveries now pending. */
+enum db_status store_event_replay(struct db *db, const char *event_id, int64_t only_webhook, event_key_fn key,
+                                  bool *found, int *n);
 
 #endif

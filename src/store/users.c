@@ -31,6 +31,7 @@ DB_STMT(st_code_forget, "DELETE FROM used_code WHERE expires_at < $1");
 DB_STMT(st_code_insert, "INSERT INTO used_code (jti, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING jti");
 DB_STMT(st_secret_insert, "INSERT INTO setting (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING");
 DB_STMT(st_secret_get, "SELECT value FROM setting WHERE name = $1");
+DB_STMT(st_client_schema, "SELECT p.schema_id FROM client c JOIN partner p ON p.id = c.partner_id WHERE c.client_id = $1");
 
 /* A user as found by its credential. */
 struct user_ref {
@@ -69,12 +70,24 @@ static enum db_status link_of_customer(struct db *db, int64_t customer, bool *li
 
 /* ---- creating ------------------------------------------------------------------------------ */
 
+/* events.md §6.2 and §4.2: clientId when a client caused it (omitted otherwise: it is optional
+ * here, unlike USER_CUSTOMER_LINKED's nullable one), schema when known (the client's partner). */
 enum db_status store_emit_user_created(struct db *db, const char *unique_id, const char *client_id,
                                       char credential_type, const char *origin)
 {
-    json_t *d = json_pack("{s:s, s:s?, s:s#, s:s}", "uniqueId", unique_id, "clientId", client_id, "credentialType",
-                          &credential_type, (int)1, "origin", origin);
-    enum db_status s = d ? store_outbox_append(db, "USER_CREATED", EVENT_SOURCE_CONNECTID, d) : DB_ERROR;
+    char schema[128] = "";
+    bool known = false;
+    enum db_status s = DB_OK;
+    if (client_id) {
+        struct db_param p = P_TEXT(client_id);
+        s = db_query_first_text(db, &st_client_schema, &p, 1, &known, schema, sizeof schema, NULL, 0);
+    }
+    if (s != DB_OK)
+        return s;
+    json_t *d = json_pack("{s:s, s:s*, s:s#, s:s, s:s*}", "uniqueId", unique_id, "clientId", client_id,
+                          "credentialType", &credential_type, (int)1, "origin", origin, "schema",
+                          known ? schema : NULL);
+    s = d ? store_outbox_append(db, "USER_CREATED", EVENT_SOURCE_CONNECTID, d) : DB_ERROR;
     json_decref(d);
     return s;
 }

@@ -12,8 +12,9 @@ events.md §6.2 (USER_CREATED, USER_CUSTOMER_LINKED), plus what this issue desig
   row comes from `client add --partner P`, its schema_id is P upper-cased;
 - the extidCode is a JWS with header {"alg":"HS512"(,"typ":"JWT")} and the claims sub, aud, ext,
   ct = "<type>_<credential>", iat, exp = iat + 600, jti (32 hex);
-- events are written to the outbox table in the same transaction (delivery is a later issue),
-  so the tests count them there.
+- events are written to the outbox table in the same transaction, so the tests count them there
+  (their delivery as webhooks is tests/api/test_events.py); USER_CREATED also carries the
+  client's schema (events.md §4.2 "when known").
 """
 
 import base64
@@ -355,7 +356,7 @@ def test_new_user_true_then_false_and_one_user_created_event(env):
     check_identity(ok(env.a2.extid(ext, "D")), ext, "D", unique_id=uid, new_user=False, active=True)
     events = outbox(env.db, "USER_CREATED", uid)
     assert events == [(CONNECTID_SOURCE, {"uniqueId": uid, "clientId": env.a.id, "credentialType": "D",
-                                          "origin": "EXTID"})], events
+                                          "origin": "EXTID", "schema": env.pa.upper()})], events
     assert outbox(env.db, "USER_CUSTOMER_LINKED", uid) == []
 
 
@@ -610,7 +611,8 @@ def test_register_customer_then_external_id_pending_then_active(env):
                    customer=cust)
 
     assert outbox(env.db, "USER_CREATED", uid) == [
-        (CONNECTID_SOURCE, {"uniqueId": uid, "clientId": env.a.id, "credentialType": "D", "origin": "EXTID"})]
+        (CONNECTID_SOURCE, {"uniqueId": uid, "clientId": env.a.id, "credentialType": "D", "origin": "EXTID",
+                            "schema": env.pa.upper()})]
     schema = schema_of(env.db, env.pa)
     assert schema == env.pa.upper()
     assert outbox(env.db, "USER_CUSTOMER_LINKED", uid) == [
@@ -945,7 +947,8 @@ def check_one_user(db, client, ext, results):
     uid = uids.pop()
     events = outbox(db, "USER_CREATED", uid)
     assert len(events) == 1, events
-    assert events[0][1] == {"uniqueId": uid, "clientId": client.id, "credentialType": "D", "origin": "EXTID"}
+    assert events[0][1] == {"uniqueId": uid, "clientId": client.id, "credentialType": "D", "origin": "EXTID",
+                            "schema": client.partner.upper()}
     assert len({d["extidCode"] for d in docs}) == len(docs)  # every call its own code
     return uid, docs
 

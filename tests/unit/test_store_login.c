@@ -126,7 +126,8 @@ STORE_TEST(test_login_user_create_makes_an_active_user_and_emits_user_created_gu
     json_t *d = json_loads(db_text(r, 2), 0, NULL);
     db_rows_free(r);
     cr_assert_not_null(d);
-    cr_assert_eq(json_object_size(d), 4, "%s", e->label);
+    cr_assert_eq(json_object_size(d), 5, "%s", e->label);
+    cr_assert_str_eq(json_string_value(json_object_get(d, "schema")), "ACME"); /* the client's partner */
     cr_assert_str_eq(json_string_value(json_object_get(d, "uniqueId")), id);
     cr_assert_str_eq(json_string_value(json_object_get(d, "clientId")), "acme.web");
     cr_assert_str_eq(json_string_value(json_object_get(d, "credentialType")), "A");
