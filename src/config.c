@@ -275,8 +275,13 @@ bool config_set(struct config *c, const char *name, const char *value, char *err
         return parse_event_setting(c, name, value, err, errlen);
     if (!strcmp(name, "webhook-retry-schedule"))
         return retry_schedule_parse(value, &c->webhook_retry, err, errlen);
-    if (!strcmp(name, "webhook-ca-file"))
+    if (!strcmp(name, "webhook-ca-file")) {
+        if (*value && access(value, R_OK) != 0) {
+            snprintf(err, errlen, "webhook-ca-file: cannot read '%s': %s", value, strerror(errno));
+            return false;
+        }
         return set_text(c->webhook_ca_file, sizeof c->webhook_ca_file, name, value, err, errlen);
+    }
     snprintf(err, errlen, "unknown setting '%s'", name);
     return false;
 }

@@ -120,46 +120,52 @@ static bool prepare(const struct delivery_job *job, char **body, char signature[
     return signed_ok;
 }
 
-/* One attempt: fills s->result, status and error. */
+/* POSTs body to the job's URL with its headers: true on a 2xx, else false with s->error set.
+ * *given_up when the POST was abandoned because the dispatcher is stopping. */
+static bool post(struct http_client *http, const struct delivery_job *job, const char *body, const char *signature,
+                 struct slot *s, bool *given_up)
+{
+    char *url = webhook_target_url(job->base_url, job->path);
+    char *auth = header_line(job->auth_header, job->auth_value);
+    char *sig = header_line("X-Event-Signature", signature);
+    const char *headers[] = {"Content-Type: application/json;charset=UTF-8", auth, sig};
+    struct http_post_request rq = {.url = url, .headers = headers, .nheaders = 3, .body = body,
+                                   .body_len = strlen(body), .timeout_ms = WEBHOOK_TIMEOUT_MS,
+                                   .allow_http = D.cfg->sandbox, .ca_file = D.cfg->webhook_ca_file,
+                                   .abort = &D.stop};
+    struct http_post_result res;
+    bool answered = http_client_post(http, &rq, &res);
+    OPENSSL_cleanse(auth, strlen(auth));
+    free(url);
+    free(auth);
+    free(sig);
+    *given_up = res.aborted;
+    s->status = res.status;
+    bool ok = answered && res.status >= 200 && res.status < 300;
+    if (!answered)
+        snprintf(s->error, sizeof s->error, "%s", res.error);
+    else if (!ok)
+        snprintf(s->error, sizeof s->error, "HTTP %d", res.status);
+    return ok;
+}
+
+/* One attempt: fills s->result (and next_at for a retry), status and error. */
 static void attempt(struct http_client *http, struct slot *s)
 {
     const struct delivery_job *job = &s->job;
     char *body = NULL, signature[EVENT_SIGNATURE_MAX], urlerr[200];
-    bool ok = false;
+    bool ok = false, given_up = false;
     s->status = 0;
     s->error[0] = '\0';
     if (!webhook_url_check(job->base_url, D.cfg->sandbox, urlerr, sizeof urlerr))
         snprintf(s->error, sizeof s->error, "base URL refused: %s", urlerr);
-    else if (prepare(job, &body, signature, s)) {
-        char *url = webhook_target_url(job->base_url, job->path);
-        char *auth = header_line(job->auth_header, job->auth_value);
-        char *sig = header_line("X-Event-Signature", signature);
-        const char *headers[] = {"Content-Type: application/json;charset=UTF-8", auth, sig};
-        struct http_post_request rq = {.url = url, .headers = headers, .nheaders = 3, .body = body,
-                                       .body_len = strlen(body), .timeout_ms = WEBHOOK_TIMEOUT_MS,
-                                       .allow_http = D.cfg->sandbox, .ca_file = D.cfg->webhook_ca_file,
-                                       .abort = &D.stop};
-        struct http_post_result res;
-        bool answered = http_client_post(http, &rq, &res);
-        OPENSSL_cleanse(auth, strlen(auth));
-        free(url);
-        free(auth);
-        free(sig);
-        if (res.aborted) {
-            free(body);
-            s->result = DELIVERY_RELEASED;
-            return;
-        }
-        s->status = res.status;
-        ok = answered && res.status >= 200 && res.status < 300;
-        if (!answered)
-            snprintf(s->error, sizeof s->error, "%s", res.error);
-        else if (!ok)
-            snprintf(s->error, sizeof s->error, "HTTP %d", res.status);
-    }
+    else if (prepare(job, &body, signature, s))
+        ok = post(http, job, body, signature, s, &given_up);
     free(body);
     int64_t delay = 0;
-    if (ok)
+    if (given_up)
+        s->result = DELIVERY_RELEASED;
+    else if (ok)
         s->result = DELIVERY_DELIVERED;
     else if (retry_next(&D.cfg->webhook_retry, job->attempts + 1, &delay)) {
         s->result = DELIVERY_RETRY;

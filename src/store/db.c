@@ -305,8 +305,8 @@ bool db_text_copy(const struct db_rows *r, int col, char *dst, size_t cap)
     return true;
 }
 
-enum db_status db_query_first_text(struct db *db, struct db_stmt *st, const struct db_param *params, int nparams,
-                                   bool *found, char *a, size_t acap, char *b, size_t bcap)
+enum db_status db_query_first(struct db *db, struct db_stmt *st, const struct db_param *params, int nparams,
+                              bool (*read)(const struct db_rows *r, void *out), void *out, bool *found)
 {
     *found = false;
     struct db_rows *r = NULL;
@@ -314,7 +314,7 @@ enum db_status db_query_first_text(struct db *db, struct db_stmt *st, const stru
     if (s != DB_OK)
         return s;
     if (db_next(r)) {
-        if ((a == NULL || db_text_copy(r, 0, a, acap)) && (b == NULL || db_text_copy(r, 1, b, bcap)))
+        if (read(r, out))
             *found = true;
         else
             s = db_fail(db, st->sql, DB_ERROR, "a stored value is longer than expected");
@@ -323,6 +323,24 @@ enum db_status db_query_first_text(struct db *db, struct db_stmt *st, const stru
         s = db_rows_status(r);
     db_rows_free(r);
     return s;
+}
+
+struct two_texts {
+    char *a, *b;
+    size_t acap, bcap;
+};
+
+static bool read_two_texts(const struct db_rows *r, void *out)
+{
+    struct two_texts *t = out;
+    return (t->a == NULL || db_text_copy(r, 0, t->a, t->acap)) && (t->b == NULL || db_text_copy(r, 1, t->b, t->bcap));
+}
+
+enum db_status db_query_first_text(struct db *db, struct db_stmt *st, const struct db_param *params, int nparams,
+                                   bool *found, char *a, size_t acap, char *b, size_t bcap)
+{
+    struct two_texts t = {a, b, acap, bcap};
+    return db_query_first(db, st, params, nparams, read_two_texts, &t, found);
 }
 
 enum db_status db_query_first_int(struct db *db, struct db_stmt *st, const struct db_param *params, int nparams,

@@ -85,6 +85,11 @@ size_t db_text_len(const struct db_rows *r, int col);
 bool db_text_copy(const struct db_rows *r, int col, char *dst, size_t cap);
 void db_rows_free(struct db_rows *r);
 
+/* The first row of st, read into out by read(); *found false when there is none. A row that
+ * read() refuses (a value longer than the store ever writes) is DB_ERROR; read() frees
+ * whatever it allocated before refusing. */
+enum db_status db_query_first(struct db *db, struct db_stmt *st, const struct db_param *params, int nparams,
+                              bool (*read)(const struct db_rows *r, void *out), void *out, bool *found);
 /* The first row of st: column 0 into a and column 1 into b (either may be NULL: not read).
  * *found false when there is no row; a value that does not fit is DB_ERROR. */
 enum db_status db_query_first_text(struct db *db, struct db_stmt *st, const struct db_param *params, int nparams,

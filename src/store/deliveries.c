@@ -184,36 +184,30 @@ static char *dup_col(const struct db_rows *r, int col)
     return xstrdup(v ? v : "");
 }
 
+/* A row of st_job (the delivery's id is set by the caller). */
+static bool job_read(const struct db_rows *r, void *out)
+{
+    struct delivery_job *j = out;
+    j->outbox_id = db_int(r, 0);
+    j->webhook_id = db_int(r, 1);
+    j->attempts = (int)db_int(r, 2);
+    bool fits = event_read(r, 3, &j->event) && db_text_copy(r, 13, j->secret_hex, sizeof j->secret_hex);
+    j->base_url = dup_col(r, 9);
+    j->path = dup_col(r, 10);
+    j->auth_header = dup_col(r, 11);
+    j->auth_value = dup_col(r, 12);
+    if (!fits)
+        delivery_job_free(j);
+    return fits;
+}
+
 /* The job of delivery id; *found false when it went away meanwhile (replayed, removed). */
 static enum db_status load_job(struct db *db, int64_t id, struct delivery_job *j, bool *found)
 {
-    *found = false;
+    memset(j, 0, sizeof *j);
     struct db_param p = P_INT(id);
-    struct db_rows *r = NULL;
-    enum db_status s = db_query(db, &st_job, &p, 1, &r);
-    if (s != DB_OK)
-        return s;
-    if (db_next(r)) {
-        memset(j, 0, sizeof *j);
-        j->id = id;
-        j->outbox_id = db_int(r, 0);
-        j->webhook_id = db_int(r, 1);
-        j->attempts = (int)db_int(r, 2);
-        bool fits = event_read(r, 3, &j->event) && db_text_copy(r, 13, j->secret_hex, sizeof j->secret_hex);
-        j->base_url = dup_col(r, 9);
-        j->path = dup_col(r, 10);
-        j->auth_header = dup_col(r, 11);
-        j->auth_value = dup_col(r, 12);
-        if (fits)
-            *found = true;
-        else {
-            delivery_job_free(j);
-            s = db_fail(db, st_job.sql, DB_ERROR, "a stored delivery value is longer than expected");
-        }
-    }
-    if (s == DB_OK)
-        s = db_rows_status(r);
-    db_rows_free(r);
+    enum db_status s = db_query_first(db, &st_job, &p, 1, job_read, j, found);
+    j->id = id;
     return s;
 }
 
@@ -339,27 +333,19 @@ enum db_status store_event_list(struct db *db, bool failed_only, int limit,
     return s;
 }
 
+static bool event_row_read(const struct db_rows *r, void *out)
+{
+    if (event_read(r, 0, out))
+        return true;
+    event_free(out);
+    return false;
+}
+
 /* In a transaction: the event with this id (locked on PostgreSQL). */
 static enum db_status load_event(struct db *db, const char *event_id, bool *found, struct outbox_event *ev)
 {
-    *found = false;
     struct db_param p = P_TEXT(event_id);
-    struct db_rows *r = NULL;
-    enum db_status s = db_query(db, pg(db) ? &st_event_pg : &st_event_sqlite, &p, 1, &r);
-    if (s != DB_OK)
-        return s;
-    if (db_next(r)) {
-        if (event_read(r, 0, ev))
-            *found = true;
-        else {
-            event_free(ev);
-            s = db_fail(db, st_event_sqlite.sql, DB_ERROR, "an outbox value is longer than expected");
-        }
-    }
-    if (s == DB_OK)
-        s = db_rows_status(r);
-    db_rows_free(r);
-    return s;
+    return db_query_first(db, pg(db) ? &st_event_pg : &st_event_sqlite, &p, 1, event_row_read, ev, found);
 }
 
 enum db_status store_event_replay(struct db *db, const char *event_id, int64_t only_webhook, event_key_fn key,

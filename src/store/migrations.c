@@ -232,10 +232,12 @@ static const struct migration migrations[] = {
      * A delivery is claimed by a dispatcher with a lease (lease_owner, lease_until): a node that
      * dies loses its claims when the lease runs out. signing_secret is kept as given (hex): it
      * is a key the dispatcher signs with, so it cannot be a hash (store/webhooks.c says more).
+     * Events written before this migration had no subscription to go to: they are finished.
      * On PostgreSQL a statement trigger NOTIFYs connectd_outbox on every insert into the outbox,
      * so dispatchers of every process wake when the inserting transaction commits. */
     {6, "webhooks",
      "ALTER TABLE outbox ADD COLUMN routed_at BIGINT;\n"
+     "UPDATE outbox SET routed_at = created_at, delivered_at = COALESCE(delivered_at, created_at);\n"
      "CREATE INDEX outbox_unrouted ON outbox (id) WHERE routed_at IS NULL;\n"
      "CREATE TABLE webhook (\n"
      "    id @ID@,\n"

@@ -104,6 +104,15 @@ static int64_t state_count(struct db *db, const char *state, int attempts)
     return one_int(db, &st_delivery_state, p, 2);
 }
 
+/* Set up, one CONSENT_GIVEN for beta routed, and its delivery claimed by owner into j. */
+static void claim_beta_event(struct db *db, const struct engine *e, const char *owner, struct delivery_job *j)
+{
+    setup(db, e);
+    append(db, "CONSENT_GIVEN", EVENT_SOURCE_CONNECT, "{\"schema\":\"BETA\"}");
+    route(db);
+    cr_assert_eq(claim(db, owner, j, 1), 1, "%s", e->label);
+}
+
 /* ---- routing --------------------------------------------------------------------------------- */
 
 STORE_TEST(test_route_sends_an_event_to_its_partners_subscriptions_that_want_its_type, false)
@@ -151,11 +160,8 @@ STORE_TEST(test_claim_loads_what_a_post_needs_and_the_types_own_path, false)
 
 STORE_TEST(test_a_claim_is_one_owners_until_its_lease_runs_out, false)
 {
-    setup(db, e);
-    append(db, "CONSENT_GIVEN", EVENT_SOURCE_CONNECT, "{\"schema\":\"BETA\"}");
-    route(db);
     struct delivery_job a, b;
-    cr_assert_eq(claim(db, "A", &a, 1), 1);
+    claim_beta_event(db, e, "A", &a);
     cr_assert_eq(claim(db, "B", &b, 1), 0, "%s: leased to A", e->label);
     cr_assert_eq(db_exec(db, &st_expire_leases, NULL, 0, NULL), DB_OK);
     cr_assert_eq(claim(db, "B", &b, 1), 1, "%s: A's lease ran out", e->label);
@@ -171,12 +177,9 @@ STORE_TEST(test_a_claim_is_one_owners_until_its_lease_runs_out, false)
 
 STORE_TEST(test_retry_waits_for_next_at_and_the_last_failure_drops, false)
 {
-    setup(db, e);
-    append(db, "CONSENT_GIVEN", EVENT_SOURCE_CONNECT, "{\"schema\":\"BETA\"}");
-    route(db);
     struct delivery_job j;
     int64_t later = (int64_t)time(NULL) * 1000 + 60000;
-    cr_assert_eq(claim(db, "A", &j, 1), 1);
+    claim_beta_event(db, e, "A", &j);
     record(db, "A", &j, DELIVERY_RETRY, later);
     delivery_job_free(&j);
     cr_assert_eq(claim(db, "A", &j, 1), 0, "%s: not due yet", e->label);
@@ -197,11 +200,8 @@ STORE_TEST(test_retry_waits_for_next_at_and_the_last_failure_drops, false)
 
 STORE_TEST(test_a_released_delivery_is_no_attempt_and_is_due_again_at_once, false)
 {
-    setup(db, e);
-    append(db, "CONSENT_GIVEN", EVENT_SOURCE_CONNECT, "{\"schema\":\"BETA\"}");
-    route(db);
     struct delivery_job j;
-    cr_assert_eq(claim(db, "A", &j, 1), 1);
+    claim_beta_event(db, e, "A", &j);
     record(db, "A", &j, DELIVERY_RELEASED, 0);
     delivery_job_free(&j);
     cr_assert_eq(state_count(db, "pending", 0), 1, "%s", e->label);
@@ -232,11 +232,8 @@ static void see(const struct event_delivery_rec *r, void *arg)
 
 STORE_TEST(test_replay_routes_an_event_again_and_failed_list_shows_drops, false)
 {
-    setup(db, e);
-    append(db, "CONSENT_GIVEN", EVENT_SOURCE_CONNECT, "{\"schema\":\"BETA\"}");
-    route(db);
     struct delivery_job j;
-    cr_assert_eq(claim(db, "A", &j, 1), 1);
+    claim_beta_event(db, e, "A", &j);
     record(db, "A", &j, DELIVERY_DROPPED, 0);
     delivery_job_free(&j);
     struct seen s = {0};
@@ -364,4 +361,15 @@ STORE_TEST(test_concurrent_claimers_never_take_the_same_delivery, true)
         total += c[i].n;
     }
     cr_assert_eq(total, EVENTS, "%s", e->label);
+}
+
+STORE_TEST(test_events_written_before_webhooks_existed_are_finished_by_the_migration, false)
+{
+    char err[256] = "";
+    cr_assert(store_migrate_to(db, 4, err, sizeof err), "%s: %s", e->label, err);
+    append(db, "USER_CREATED", EVENT_SOURCE_CONNECTID, "{\"uniqueId\":\"u0\"}");
+    cr_assert_eq(store_outbox_backlog(db), 1);
+    migrate(db, e);
+    cr_assert_eq(store_outbox_backlog(db), 0, "%s", e->label);
+    cr_assert_eq(route(db), 0, "%s: nothing left to route", e->label);
 }
