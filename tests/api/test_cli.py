@@ -1,4 +1,5 @@
-"""The command line (src/cli.c): version, migrate and the OAuth client commands.
+"""The command line (src/cli.c): version, migrate and the OAuth client commands (the webhook and
+events commands are tested with the delivery they drive, in test_events.py).
 
 Clients are configured outside the API (spec/identity.md §3.2 "Client configuration"): secret
 (stored hashed), partner, grants, redirect URIs, access and refresh token lifetimes
@@ -17,7 +18,8 @@ import pytest
 from conftest import run_cli
 
 COMMANDS = ["serve", "migrate", "client add", "client list", "client show", "client update",
-            "client rotate-secret", "client remove", "version"]
+            "client rotate-secret", "client remove", "webhook add", "webhook list", "webhook remove",
+            "events list", "events replay", "version"]
 
 SETTING_FLAGS = ["--access-ttl", "--refresh-ttl", "--capi-rate", "--token-rate"]
 
@@ -102,6 +104,23 @@ def test_client_alone_is_a_usage_error_with_a_hint():
     assert r.returncode == 2
     for verb in ("add", "list", "show", "update", "rotate-secret", "remove"):
         assert verb in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("group,verbs", [("webhook", ("add", "list", "remove")), ("events", ("list", "replay"))])
+def test_webhook_and_events_alone_are_usage_errors_with_a_hint(group, verbs):
+    r = run_cli(group)
+    assert r.returncode == 2
+    for verb in verbs:
+        assert verb in r.stderr, r.stderr
+
+
+def test_a_bare_argument_is_the_id_of_commands_whose_first_flag_is_id(fresh_db):
+    cid, _ = add(fresh_db)
+    r = run_cli("client", "show", cid, "--db", fresh_db.url)
+    assert r.returncode == 0 and details(r.stdout)["client_id"] == cid, r.stderr
+    r = run_cli("client", "show", cid, "other", "--db", fresh_db.url)
+    assert r.returncode == 2 and "unexpected argument 'other'" in r.stderr
+    assert run_cli("client", "list", "x", "--db", fresh_db.url).returncode == 2
 
 
 def test_unknown_command_fails():
