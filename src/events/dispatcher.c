@@ -30,7 +30,7 @@
 #include "util/http_post.h"
 #include "util/log.h"
 
-#define SENDERS 4
+#define SENDERS 8 /* POSTs in flight per process: a few slow receivers do not hold up the others */
 #define POLL_MS 1000       /* the longest the scheduler sleeps: other processes' writes on SQLite */
 #define RETRY_IDLE_MS 50   /* something is due but another process holds it: look again soon */
 #define LEASE_MS (WEBHOOK_TIMEOUT_MS + 10000)
@@ -354,6 +354,8 @@ static void *scheduler_main(void *arg)
     struct db *db = db_open(D.cfg->db_url, err, sizeof err);
     if (db == NULL)
         log_error("dispatcher: %s; webhooks are not delivered by this process", err);
+    else if (db_relax_durability(db) != DB_OK)
+        log_warn("dispatcher: commits stay synchronous: %s", db_errmsg(db));
     int lock_fd = -1;
     bool active = false, warned = false;
     while (db && !stopping_done()) {

@@ -243,6 +243,11 @@ void db_note_outbox_append(struct db *db)
         run_outbox_hook();
 }
 
+enum db_status db_relax_durability(struct db *db)
+{
+    return db_exec_script(db, db->drv->kind == DB_SQLITE ? "PRAGMA synchronous=NORMAL" : "SET synchronous_commit = off");
+}
+
 enum db_status db_listen_outbox(struct db *db)
 {
     return db->drv->listen ? db->drv->listen(db) : DB_OK;

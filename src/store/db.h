@@ -117,6 +117,13 @@ int db_notify_fd(struct db *db);
 /* Reads what arrived on the socket; returns the number of notifications (0 on SQLite). */
 int db_notify_drain(struct db *db);
 
+/* For a connection whose writes can be redone (the webhook dispatcher's delivery bookkeeping):
+ * commits no longer wait for the disk (SQLite synchronous=NORMAL in WAL mode, PostgreSQL
+ * synchronous_commit=off). A crash of the machine or the database server may then forget the
+ * last few such commits, never corrupt anything, and never touches other connections'
+ * durability: a forgotten "delivered" is delivered once more, which at-least-once allows. */
+enum db_status db_relax_durability(struct db *db);
+
 /* Cheap liveness check (SELECT 1). */
 bool db_ping(struct db *db);
 
