@@ -3,7 +3,6 @@
  * is exactly what the dispatcher will later connect to. */
 #include "events/subscription.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 
 #include "store/store.h"
 #include "util/buf.h"
+#include "util/http_post.h"
 
 #define C EVENT_SOURCE_CONNECT
 #define I EVENT_SOURCE_CONNECTID
@@ -53,15 +53,6 @@ static bool visible_ascii(const char *s, bool space_ok)
     return true;
 }
 
-/* localhost, 127.0.0.0/8 or ::1 (curl gives IPv6 hosts in brackets). */
-static bool loopback_host(const char *host)
-{
-    struct in_addr v4;
-    if (!strcasecmp(host, "localhost") || !strcmp(host, "[::1]"))
-        return true;
-    return inet_pton(AF_INET, host, &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
-}
-
 /* One part of a parsed URL (caller frees with curl_free), NULL when absent. */
 static char *url_part(CURLU *u, CURLUPart part)
 {
@@ -89,7 +80,7 @@ static bool url_parts_check(CURLU *u, bool sandbox, char *err, size_t errlen)
         snprintf(err, errlen, "must be an https URL, not %s", scheme);
     else if (!sandbox)
         snprintf(err, errlen, "must be an https URL (http is allowed only for loopback hosts with --sandbox)");
-    else if (!loopback_host(host))
+    else if (!http_host_is_loopback(host))
         snprintf(err, errlen, "http is allowed only for loopback hosts (localhost, 127.0.0.0/8, [::1]); use https");
     else
         ok = true;

@@ -12,12 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "store/db.h"
 #include "store/store.h"
 #include "util/crypto.h"
+#include "util/http_post.h"
 #include "util/log.h"
 
 #define LEASE_MS (60 * 1000)     /* longer than one attempt can take */
@@ -41,12 +41,6 @@ static struct {
 } M = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
 /* ---- settings ------------------------------------------------------------------------------ */
-
-static bool host_is_loopback(const char *host)
-{
-    return !strcasecmp(host, "localhost") || !strncmp(host, "127.", 4) || !strcmp(host, "[::1]") ||
-           !strcmp(host, "::1");
-}
 
 /* The URL's scheme and host (lower-cased by libcurl); false when it does not parse. */
 static bool url_parts(const char *url, char *scheme, size_t scap, char *host, size_t hcap)
@@ -94,7 +88,7 @@ bool messenger_check_config(const struct config *cfg, char *err, size_t errlen)
             snprintf(err, errlen, "sms-url: must be an https:// URL");
             return false;
         }
-        if (!strcmp(scheme, "http") && !(cfg->sandbox && host_is_loopback(host))) {
+        if (!strcmp(scheme, "http") && !(cfg->sandbox && http_host_is_loopback(host))) {
             snprintf(err, errlen, "sms-url: must be https (plain http is allowed only to a loopback address with "
                                   "--sandbox)");
             return false;
@@ -221,7 +215,7 @@ static bool send_email(const struct message_claim *m, char *err, size_t errlen)
     url_parts(cfg->smtp_url, scheme, sizeof scheme, host, sizeof host);
     /* Off loopback a plain smtp:// server must offer STARTTLS: codes never cross a network in
      * clear text. smtps:// is TLS from the first byte. */
-    curl_easy_setopt(c, CURLOPT_USE_SSL, host_is_loopback(host) ? (long)CURLUSESSL_TRY : (long)CURLUSESSL_ALL);
+    curl_easy_setopt(c, CURLOPT_USE_SSL, http_host_is_loopback(host) ? (long)CURLUSESSL_TRY : (long)CURLUSESSL_ALL);
     if (cfg->smtp_user[0])
         curl_easy_setopt(c, CURLOPT_USERNAME, cfg->smtp_user);
     if (cfg->smtp_password[0])
@@ -251,33 +245,20 @@ static bool send_email(const struct message_claim *m, char *err, size_t errlen)
 static bool send_sms(const struct message_claim *m, char *err, size_t errlen)
 {
     const struct config *cfg = M.cfg;
-    char errbuf[CURL_ERROR_SIZE] = "";
-    CURL *c = easy_new(cfg->sms_url, "http,https", errbuf);
-    if (c == NULL) {
-        snprintf(err, errlen, "libcurl: cannot create a handle");
-        return false;
-    }
     json_t *v = json_pack("{s:s,s:s}", "to", m->recipient, "message", m->body);
     char *body = v ? json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(v);
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json;charset=UTF-8");
-    if (cfg->sms_header[0])
-        h = curl_slist_append(h, cfg->sms_header);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "{}");
-    CURLcode rc = curl_easy_perform(c);
-    long status = 0;
-    bool ok = false;
-    if (rc != CURLE_OK) {
-        curl_failure(rc, errbuf, err, errlen);
-    } else {
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-        ok = status >= 200 && status < 300;
-        if (!ok)
-            snprintf(err, errlen, "the SMS gateway answered HTTP %ld", status);
-    }
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
+    const char *headers[] = {"Content-Type: application/json;charset=UTF-8", cfg->sms_header};
+    struct http_post_request rq = {.url = cfg->sms_url, .headers = headers, .nheaders = cfg->sms_header[0] ? 2 : 1,
+                                   .body = body ? body : "{}", .body_len = strlen(body ? body : "{}"),
+                                   .timeout_ms = ATTEMPT_TIMEOUT_S * 1000, .allow_http = cfg->sandbox,
+                                   .abort = &M.stopping};
+    struct http_post_result res;
+    bool answered = http_post(&rq, &res), ok = answered && res.status >= 200 && res.status < 300;
+    if (!answered)
+        snprintf(err, errlen, "%s", res.error);
+    else if (!ok)
+        snprintf(err, errlen, "the SMS gateway answered HTTP %d", res.status);
     free(body);
     return ok;
 }

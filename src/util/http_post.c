@@ -4,17 +4,27 @@
  * the request's headers or body. */
 #include "util/http_post.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/buf.h"
 
 struct http_client {
     CURL *curl;
 };
+
+bool http_host_is_loopback(const char *host)
+{
+    struct in_addr v4;
+    if (!strcasecmp(host, "localhost") || !strcmp(host, "[::1]") || !strcmp(host, "::1"))
+        return true;
+    return inet_pton(AF_INET, host, &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
+}
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static bool init_ok;

@@ -32,6 +32,10 @@ struct http_post_result {
 
 struct http_client;
 
+/* localhost, 127.0.0.0/8 or ::1 (bare, or in brackets as libcurl's URL parser gives it): the
+ * hosts that plain http may go to in the sandbox. A name that merely starts with "127." is not. */
+bool http_host_is_loopback(const char *host);
+
 /* curl_global_init, once per process (later calls do nothing); false if it failed. */
 bool http_global_init(void);
 void http_global_cleanup(void);

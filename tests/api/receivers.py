@@ -5,6 +5,7 @@ stopped by the test that started it (use them as context managers).
 """
 import json
 import socketserver
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,37 +44,75 @@ class _Peer:
 
 
 class HttpReceiver(_Peer):
-    """Records every request (method, path, headers, body); answers `statuses` in turn, then
-    `default_status`. A 3xx answer carries Location: `redirect_to`."""
+    """Records every request as a dict {method, path, headers (names as sent), body, at (its
+    monotonic arrival time)}; answers `statuses` in turn, then `default_status`, unless a
+    script() for the request's path says otherwise. A 3xx answer carries Location: `redirect_to`
+    (or the script's location). tls=(certfile, keyfile) serves https with that certificate."""
 
-    def __init__(self, statuses=(), default_status=200, redirect_to="http://127.0.0.1:9/elsewhere"):
+    def __init__(self, statuses=(), default_status=200, redirect_to="http://127.0.0.1:9/elsewhere", tls=None):
         self.requests = []
         self._statuses = list(statuses)
         self._default = default_status
         self._redirect_to = redirect_to
+        self._scripts = {}
+        self._seen = {}
         self._lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real receivers do
+            disable_nagle_algorithm = True  # headers and body leave as separate writes
+
             def do_POST(self):
                 n = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(n)
-                with receiver._lock:
-                    receiver.requests.append({"method": "POST", "path": self.path,
-                                              "headers": dict(self.headers.items()),
-                                              "body": body})
-                    status = receiver._statuses.pop(0) if receiver._statuses else receiver._default
-                self.send_response(status)
-                if 300 <= status < 400:
-                    self.send_header("Location", receiver._redirect_to)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                status, location, delay = receiver._answer({"method": "POST", "path": self.path,
+                                                            "headers": dict(self.headers.items()),
+                                                            "body": body, "at": time.monotonic()})
+                if delay:
+                    time.sleep(delay)
+                try:
+                    self.send_response(status)
+                    if 300 <= status < 400:
+                        self.send_header("Location", location)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                except OSError:
+                    pass  # the sender gave up waiting (a timeout test)
 
             def log_message(self, *args):
                 pass
 
-        self._serve(ThreadingHTTPServer(("127.0.0.1", 0), Handler))
-        self.url = "http://127.0.0.1:%d" % self.port
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        scheme = "http"
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            server.socket = ctx.wrap_socket(server.socket, server_side=True)
+            scheme = "https"
+        self._serve(server)
+        self.url = "%s://127.0.0.1:%d" % (scheme, self.port)
+
+    def script(self, path, statuses, location=None, delay=0, delay_first=None):
+        """How to answer requests for exactly this path: `statuses` in turn (the last one repeats),
+        Location for a 3xx, and a sleep of `delay` seconds before answering (only the first
+        `delay_first` requests when that is given)."""
+        with self._lock:
+            self._scripts[path] = (list(statuses), location, delay, delay_first)
+
+    def _answer(self, req):
+        with self._lock:
+            self.requests.append(req)
+            n = self._seen.get(req["path"], 0)
+            self._seen[req["path"]] = n + 1
+            if req["path"] not in self._scripts:
+                status = self._statuses.pop(0) if self._statuses else self._default
+                return status, self._redirect_to, 0
+            statuses, location, delay, delay_first = self._scripts[req["path"]]
+        if delay_first is not None and n >= delay_first:
+            delay = 0
+        return statuses[min(n, len(statuses) - 1)], location or self._redirect_to, delay
 
     def json_bodies(self):
         with self._lock:
@@ -82,6 +121,15 @@ class HttpReceiver(_Peer):
     def count(self):
         with self._lock:
             return len(self.requests)
+
+    def at(self, path):
+        """The requests for exactly this path, in arrival order."""
+        with self._lock:
+            return [r for r in self.requests if r["path"] == path]
+
+    def under(self, prefix):
+        with self._lock:
+            return [r for r in self.requests if r["path"].startswith(prefix)]
 
 
 class SmtpReceiver(_Peer):
