@@ -38,8 +38,8 @@ const struct config_option CONFIG_OPTIONS[] = {
      "SMS gateway: one-time codes are POSTed there as JSON {\"to\",\"message\"}; https (http only to loopback "
      "with --sandbox)"},
     {"sms-header", "'NAME: VALUE'", CFG_SERVE, "one header sent to the SMS gateway, e.g. 'Authorization: Bearer ...'"},
-    {"message-retry-schedule", "LIST", CFG_SERVE,
-     "seconds to wait before the 2nd..5th attempt to deliver a code, four numbers (default 5,15,30,60)"},
+    {"message-retry-schedule", "WAITS", CFG_SERVE,
+     "waits between the 5 attempts to deliver a one-time code (default " MESSAGE_RETRY_DEFAULT "; units ms, s, m, h)"},
     {"event-account", "DIGITS", CFG_SERVE, "the webhook envelope's account: 12 digits (default 000000000000)"},
     {"event-region", "NAME", CFG_SERVE, "the webhook envelope's region (default eu-north-1)"},
     {"webhook-retry-schedule", "WAITS", CFG_SERVE,
@@ -64,13 +64,11 @@ void config_defaults(struct config *c)
     c->auth_fail_rate = 10;
     snprintf(c->log_level, sizeof c->log_level, "info");
     c->gui_rate = 20;
-    static const int retry_s[4] = {5, 15, 30, 60};
-    for (int i = 0; i < 4; i++)
-        c->message_retry_ms[i] = retry_s[i] * 1000;
     snprintf(c->event_account, sizeof c->event_account, "000000000000");
     snprintf(c->event_region, sizeof c->event_region, "eu-north-1");
     char err[256];
-    retry_schedule_parse(WEBHOOK_RETRY_DEFAULT, &c->webhook_retry, err, sizeof err);
+    retry_schedule_parse("webhook-retry-schedule", WEBHOOK_RETRY_DEFAULT, &c->webhook_retry, err, sizeof err);
+    retry_schedule_parse("message-retry-schedule", MESSAGE_RETRY_DEFAULT, &c->message_retry, err, sizeof err);
 }
 
 /* The envelope's account (12 digits) and region (lower-case letters, digits and '-'). */
@@ -144,27 +142,6 @@ static bool parse_listen(struct config *c, const char *value, char *err, size_t 
     memcpy(c->listen_host, value, hl);
     c->listen_host[hl] = '\0';
     c->listen_port = (uint16_t)port;
-    return true;
-}
-
-/* "5,15,30,60": exactly four waits in whole seconds, each 0..3600. */
-static bool parse_retry_schedule(struct config *c, const char *value, char *err, size_t errlen)
-{
-    const char *p = value;
-    for (int i = 0; i < 4; i++) {
-        char *end;
-        errno = 0;
-        long v = strtol(p, &end, 10);
-        if (errno || end == p || v < 0 || v > 3600 || (i < 3 ? *end != ',' : *end != '\0')) {
-            snprintf(err, errlen,
-                     "message-retry-schedule: must be four whole numbers of seconds (0 to 3600) separated by "
-                     "commas, such as 5,15,30,60; got '%s'",
-                     value);
-            return false;
-        }
-        c->message_retry_ms[i] = (int)v * 1000;
-        p = end + 1;
-    }
     return true;
 }
 
@@ -261,7 +238,7 @@ bool config_set(struct config *c, const char *name, const char *value, char *err
         return set_line(c->sms_header, sizeof c->sms_header, name, value, err, errlen);
     }
     if (!strcmp(name, "message-retry-schedule"))
-        return parse_retry_schedule(c, value, err, errlen);
+        return retry_schedule_parse(name, value, &c->message_retry, err, errlen);
     if (!strcmp(name, "log-level")) {
         if (strcmp(value, "debug") && strcmp(value, "info") && strcmp(value, "warn") && strcmp(value, "error")) {
             snprintf(err, errlen, "log-level: must be one of debug, info, warn, error, got '%s'", value);
@@ -274,7 +251,7 @@ bool config_set(struct config *c, const char *name, const char *value, char *err
     if (!strcmp(name, "event-account") || !strcmp(name, "event-region"))
         return parse_event_setting(c, name, value, err, errlen);
     if (!strcmp(name, "webhook-retry-schedule"))
-        return retry_schedule_parse(value, &c->webhook_retry, err, errlen);
+        return retry_schedule_parse(name, value, &c->webhook_retry, err, errlen);
     if (!strcmp(name, "webhook-ca-file")) {
         if (*value && access(value, R_OK) != 0) {
             snprintf(err, errlen, "webhook-ca-file: cannot read '%s': %s", value, strerror(errno));

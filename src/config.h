@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "events/retry.h"
+#include "util/retry.h"
 #include "http/negotiate.h"
 
 #define CONFIG_DEFAULT_DB "sqlite:var/connectd.db"
@@ -40,7 +40,7 @@ struct config {
     char smtp_password[256];  /* a secret: never logged or shown */
     char sms_url[1024];       /* the gateway: https://..., or http:// on loopback with --sandbox */
     char sms_header[1024];    /* one "Name: value" header sent to the gateway (a secret too) */
-    int message_retry_ms[4];  /* waits before attempts 2..5 */
+    struct retry_schedule message_retry; /* one-time-code messages (login/messenger.c) */
     char event_account[13];  /* the envelope's "account": 12 digits (events.md §4.1) */
     char event_region[33];   /* the envelope's "region" */
     struct retry_schedule webhook_retry; /* events.md §5 */

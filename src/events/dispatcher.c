@@ -23,7 +23,7 @@
 
 #include "codec/date.h"
 #include "events/envelope.h"
-#include "events/retry.h"
+#include "util/retry.h"
 #include "events/subscription.h"
 #include "store/store.h"
 #include "util/crypto.h"

@@ -1,7 +1,7 @@
 /* messenger.c — the sender of the message outbox (see messenger.h). One thread claims one due
  * message at a time (store_message_claim: a lease, so processes sharing the database never send
  * one twice while alive), makes one attempt over its channel, and records the outcome: sent,
- * retried after the configured wait, or given up after MESSENGER_ATTEMPTS attempts or when its
+ * retried after the configured wait, or given up after RETRY_ATTEMPTS attempts or when its
  * code has expired. Nothing here logs a code, a recipient or a credential of the channels. */
 #include "login/messenger.h"
 
@@ -19,6 +19,7 @@
 #include "util/crypto.h"
 #include "util/http_post.h"
 #include "util/log.h"
+#include "util/retry.h"
 
 #define LEASE_MS (60 * 1000)     /* longer than one attempt can take */
 #define ATTEMPT_TIMEOUT_S 10L
@@ -269,23 +270,23 @@ static bool send_sms(const struct message_claim *m, char *err, size_t errlen)
 static void record(struct db *db, const struct message_claim *m, enum channel ch, bool ok, const char *error)
 {
     bool keep = M.cfg->sandbox;
+    int64_t wait = 0;
     enum db_status s;
     if (ok) {
         s = store_message_sent(db, m->id, keep);
         atomic_fetch_add(&M.sent[ch], 1);
         log_info("messenger: message %lld sent by %s (attempt %lld)", (long long)m->id, CHANNEL_NAME[ch],
                  (long long)m->attempts);
-    } else if (m->attempts >= MESSENGER_ATTEMPTS) {
+    } else if (!retry_next(&M.cfg->message_retry, (int)m->attempts, &wait)) {
         s = store_message_failed(db, m->id, error, keep);
         atomic_fetch_add(&M.failed[ch], 1);
         log_warn("messenger: message %lld by %s given up after %d attempts: %s", (long long)m->id, CHANNEL_NAME[ch],
-                 MESSENGER_ATTEMPTS, error);
+                 RETRY_ATTEMPTS, error);
     } else {
-        int64_t wait = M.cfg->message_retry_ms[m->attempts - 1];
         s = store_message_retry(db, m->id, wait, error);
         atomic_fetch_add(&M.retried[ch], 1);
-        log_info("messenger: message %lld by %s failed (attempt %lld), retrying in %lld s: %s", (long long)m->id,
-                 CHANNEL_NAME[ch], (long long)m->attempts, (long long)(wait / 1000), error);
+        log_info("messenger: message %lld by %s failed (attempt %lld), retrying in %lld ms: %s", (long long)m->id,
+                 CHANNEL_NAME[ch], (long long)m->attempts, (long long)wait, error);
     }
     if (s != DB_OK)
         log_error("messenger: cannot record the outcome of message %lld", (long long)m->id);

@@ -15,8 +15,6 @@
 #include "config.h"
 #include "util/buf.h"
 
-#define MESSENGER_ATTEMPTS 5
-
 /* Checks the delivery settings (URL schemes, the sender address, loopback-only http); false
  * with a message naming the setting. Call before messenger_start. */
 bool messenger_check_config(const struct config *cfg, char *err, size_t errlen);

@@ -16,7 +16,7 @@ from conftest import ServerPool, add_client, db_exec, db_query, http_request, ru
 from receivers import HttpReceiver, SmtpReceiver, wait_until
 from test_login_flow import ERR, OK, PASSWORD, Browser, age_codes, email, last_code
 
-FAST_RETRY = ("--message-retry-schedule", "0,0,0,0")
+FAST_RETRY = ("--message-retry-schedule", "0s,0s,0s,0s")
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +176,7 @@ def test_failing_gateway_gets_five_attempts_then_the_message_is_given_up(server_
 
 def test_gateway_redirect_is_not_followed(server_factory):
     with HttpReceiver() as elsewhere, HttpReceiver(statuses=[302], redirect_to=elsewhere.url) as gw:
-        srv = server_factory("--sms-url", gw.url, "--message-retry-schedule", "0,0,0,0")
+        srv = server_factory("--sms-url", gw.url, "--message-retry-schedule", "0s,0s,0s,0s")
         cred = phone()
         start_code(srv, web_client(srv), cred)
         m = wait_until(lambda: status_of(srv, cred, "sent"))
@@ -216,7 +216,7 @@ def test_without_a_channel_the_code_stays_in_the_mailbox(own):
     (["--sms-url", "http://gw.example/send", "--sandbox"], "sms-url: must be https"),
     (["--sms-url", "http://127.0.0.1:9/send"], "sms-url: must be https"),
     (["--sms-header", "no colon here"], "sms-header: must be 'Name: value'"),
-    (["--message-retry-schedule", "1,2,3"], "message-retry-schedule: must be four whole numbers"),
+    (["--message-retry-schedule", "1s,2s,3s"], "message-retry-schedule: must be 4 comma-separated waits"),
     (["--gui-rate", "-1"], "gui-rate: must be a whole number"),
 ])
 def test_bad_delivery_settings_stop_the_server_with_a_clear_message(fresh_db, args, message):
