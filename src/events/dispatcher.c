@@ -23,12 +23,12 @@
 
 #include "codec/date.h"
 #include "events/envelope.h"
-#include "util/retry.h"
 #include "events/subscription.h"
 #include "store/store.h"
 #include "util/crypto.h"
 #include "util/http_post.h"
 #include "util/log.h"
+#include "util/retry.h"
 
 #define SENDERS 8 /* POSTs in flight per process: a few slow receivers do not hold up the others */
 #define POLL_MS 1000       /* the longest the scheduler sleeps: other processes' writes on SQLite */
