@@ -13,6 +13,7 @@
 #include "codec/date.h"
 #include "config.h"
 #include "http/server.h"
+#include "jobs.h"
 #include "oauth/oauth.h"
 #include "routes.h"
 #include "store/store.h"
@@ -119,6 +120,11 @@ static int parse_args(const char *prog, const struct command *c, int argc, char 
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             print_command_help(prog, c);
             return -1;
+        }
+        int file = flag_index(c->flags, "file");
+        if (strncmp(argv[i], "--", 2) != 0 && file >= 0 && args->counts[file] == 0) {
+            args->values[file][args->counts[file]++] = argv[i++]; /* `import customers FILE` */
+            continue;
         }
         if (strncmp(argv[i], "--", 2) != 0) {
             fprintf(stderr, "connectd %s: unexpected argument '%s' (see --help)\n", c->name, argv[i]);
@@ -252,7 +258,9 @@ static int cmd_serve(struct config *cfg, struct cmd_args *args)
     if (router == NULL)
         return 1;
     oauth_init(cfg);
-    int rc = server_run(cfg, router);
+    struct jobs *jobs = jobs_start(cfg);
+    int rc = jobs ? server_run(cfg, router) : 1;
+    jobs_stop(jobs);
     oauth_shutdown();
     router_free(router);
     return rc;
@@ -268,6 +276,26 @@ static int cmd_migrate(struct config *cfg, struct cmd_args *args)
         return 1;
     printf("database at schema version %d\n", store_schema_version(db));
     db_close(db);
+    return 0;
+}
+
+/* ---- routes ---------------------------------------------------------------------------- */
+
+static const char *const MODE_NAMES[] = {"none", "client", "user"};
+
+/* Every route the server registers with these settings (docs/openapi.yaml is checked against
+ * it): "METHOD PATH MODE" per line. */
+static int cmd_routes(struct config *cfg, struct cmd_args *args)
+{
+    (void)args;
+    struct router *router = routes_build(cfg);
+    if (router == NULL)
+        return 1;
+    for (size_t i = 0; i < router_count(router); i++) {
+        const struct route *r = router_route(router, i);
+        printf("%s %s %s\n", http_method_name(r->method), r->path, MODE_NAMES[r->mode]);
+    }
+    router_free(router);
     return 0;
 }
 
@@ -291,6 +319,13 @@ static const struct command COMMANDS[] = {
     {"client rotate-secret", "Replace a client's secret; prints the new one once.", CFG_DB, CLIENT_ROTATE_FLAGS,
      cmd_client_rotate_secret},
     {"client remove", "Remove a client and revoke its tokens.", CFG_DB, CLIENT_REMOVE_FLAGS, cmd_client_remove},
+    {"import customers", "Load customers from JSON lines (FILE or - for stdin).", CFG_DB, IMPORT_FLAGS,
+     cmd_import_customers},
+    {"import subscriptions", "Load subscriptions from JSON lines.", CFG_DB, IMPORT_FLAGS, cmd_import_subscriptions},
+    {"import products", "Load products from JSON lines.", CFG_DB, IMPORT_FLAGS, cmd_import_products},
+    {"import categories", "Load category descriptions from JSON lines.", CFG_DB, IMPORT_FLAGS,
+     cmd_import_categories},
+    {"routes", "List the routes the server registers (METHOD PATH MODE).", CFG_SERVE, NULL, cmd_routes},
     {"version", "Print the version.", 0, NULL, cmd_version},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
@@ -334,7 +369,10 @@ int cli_main(int argc, char **argv)
     const struct command *c = NULL;
     int used = match_command(argc - 1, argv + 1, &c);
     if (used == 0) {
-        if (!strcmp(argv[1], "client"))
+        if (!strcmp(argv[1], "import"))
+            fprintf(stderr, "connectd import: expected customers, subscriptions, products or categories "
+                            "(see 'connectd --help')\n");
+        else if (!strcmp(argv[1], "client"))
             fprintf(stderr, "connectd client: expected add, list, show, update, rotate-secret or remove "
                             "(see 'connectd --help')\n");
         else

@@ -1,6 +1,7 @@
 /* cli.h — the command line: serve, migrate, client add|list|show|update|rotate-secret|remove,
- * version. cli.c parses flags (its own, and the settings of config.c) and dispatches; the
- * client commands live in cli_client.c and share the small vocabulary below. */
+ * import customers|subscriptions|products|categories, version. cli.c parses flags (its own,
+ * and the settings of config.c) and dispatches; the client commands live in cli_client.c, the
+ * import commands in cli_import.c, and share the small vocabulary below. */
 #ifndef CONNECTD_CLI_H
 #define CONNECTD_CLI_H
 
@@ -46,5 +47,12 @@ int cmd_client_show(struct config *cfg, struct cmd_args *a);
 int cmd_client_rotate_secret(struct config *cfg, struct cmd_args *a);
 int cmd_client_list(struct config *cfg, struct cmd_args *a);
 int cmd_client_remove(struct config *cfg, struct cmd_args *a);
+
+/* cli_import.c */
+extern const struct cmd_flag IMPORT_FLAGS[];
+int cmd_import_customers(struct config *cfg, struct cmd_args *a);
+int cmd_import_subscriptions(struct config *cfg, struct cmd_args *a);
+int cmd_import_products(struct config *cfg, struct cmd_args *a);
+int cmd_import_categories(struct config *cfg, struct cmd_args *a);
 
 #endif

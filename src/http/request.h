@@ -79,6 +79,11 @@ const char *request_param(struct request *req, const char *name);
 const char *request_header(const struct request *req, const h2o_token_t *token, size_t *len);
 /* Parses the query string into f. On a malformed query answers 400 and returns false. */
 bool request_query_or_reply(struct request *req, struct form *f);
+/* Validates the path parameters against a field table (validate.h) the way a body is: each
+ * parameter is its decoded text, so integers, limits and enums read as in bodies ("productCode:
+ * must not be longer than 12 characters"). Answers 400 and returns false on the first
+ * violation. */
+bool request_path_or_reply(struct request *req, const struct field *fields, size_t n, void *out);
 /* Validates the parsed body against a field table (validate.h); answers 400 and returns false
  * on the first violation. */
 bool request_body_or_reply(struct request *req, const struct field *fields, size_t n, void *out);

@@ -24,6 +24,8 @@ bool store_migrate_to(struct db *db, int version, char *err, size_t errlen);
 int store_schema_version(struct db *db);
 /* The version the code expects. */
 int store_schema_latest(void);
+/* How many migrations the code has (versions may skip numbers while branches are merged). */
+int store_schema_count(void);
 
 /* ---- outbox (spec/events.md) ------------------------------------------------------------ */
 
@@ -87,6 +89,8 @@ struct client_update {
     const char *extid_types;
 };
 
+/* Creates the partner when missing (name = id, schema id = id upper-cased), as client add does. */
+enum db_status store_partner_ensure(struct db *db, const char *partner);
 /* DB_CONSTRAINT when the id exists. */
 enum db_status store_client_add(struct db *db, const struct client_new *c);
 /* DB_OK and *found. Fills out (free with client_rec_free) when found. */

@@ -65,8 +65,8 @@ def new_customer(db, partner):
     n = next(_customer_numbers)
     now = int(time.time() * 1000)
     db_exec(db, "INSERT INTO customer (customer_number, partner_id, first_name, last_name, "
-                "company_name, email, created_at, updated_at) VALUES (%d, '%s', 'Kari', 'Nordmann', "
-                "NULL, 'kari%d@example.no', %d, %d)" % (n, partner, n, now, now))
+                "company_name, emails, created_at, updated_at) VALUES (%d, '%s', 'Kari', 'Nordmann', "
+                "NULL, '[\"kari%d@example.no\"]', %d, %d)" % (n, partner, n, now, now))
     return n
 
 
@@ -266,7 +266,7 @@ def test_reference_examples_field_by_field(server_factory):
     c = Client(srv, partner)
     now = int(time.time() * 1000)
     db_exec(srv.db, "INSERT INTO customer (customer_number, partner_id, first_name, last_name, company_name, "
-                    "email, created_at, updated_at) VALUES (327492, '%s', 'Ola', 'Nordmann', NULL, NULL, %d, %d)"
+                    "emails, created_at, updated_at) VALUES (327492, '%s', 'Ola', 'Nordmann', NULL, NULL, %d, %d)"
             % (partner, now, now))
     ext = "59cb6372-d3db-11e5-ab30-625662870761"
 
