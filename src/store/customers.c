@@ -19,10 +19,11 @@ DB_STMT(st_lock, "UPDATE customer SET updated_at = updated_at\n"
                  " WHERE customer_number = $1 AND partner_id = COALESCE($2, partner_id)\n"
                  " RETURNING address_due_at, (SELECT schema_id FROM partner p WHERE p.id = customer.partner_id)");
 DB_STMT(st_of_user, "SELECT customer_number FROM user_customer WHERE user_id = $1 AND partner_id = $2");
-DB_STMT(st_get, CUSTOMER_SELECT " FROM customer c" CUSTOMER_JOINS
+/* The whole Customer in one statement (one read transaction): a row per category code. The
+ * codes are sorted in C: an ORDER BY here would cost SQLite a temporary b-tree per read. */
+DB_STMT(st_get, CUSTOMER_SELECT ", cc.category_type, cc.category_code, cc.free_value FROM customer c" CUSTOMER_JOINS
+                "\n LEFT JOIN customer_category cc ON cc.customer_number = c.customer_number"
                 "\n WHERE c.customer_number = $1 AND c.partner_id = $2");
-DB_STMT(st_categories, "SELECT category_type, category_code, free_value FROM customer_category\n"
-                       " WHERE customer_number = $1 ORDER BY category_type, category_code");
 DB_STMT(st_update, "UPDATE customer SET (" CUSTOMER_COLUMNS ", updated_at)\n"
                    " = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) WHERE customer_number = $1");
 DB_STMT(st_contacts_drop, "DELETE FROM customer_contact WHERE customer_number = $1");
@@ -90,6 +91,7 @@ enum { COL_NUMBER, COL_DUE, COL_USER, COL_FIELDS };
 #define COL_HOME_ID (COL_FIELDS + 12)
 #define COL_HOME_FIELDS (COL_HOME_ID + 1)
 #define COL_HOME_START (COL_HOME_FIELDS + 13)
+#define COL_CATEGORY (COL_HOME_START + 1)
 
 bool customer_read_row(struct db *db, const struct db_rows *r, h2o_mem_pool_t *pool, struct customer *out,
                        int64_t *due_at)
@@ -120,28 +122,28 @@ enum db_status store_customer_of_user(struct db *db, const char *user_id, const 
     return db_query_first_int(db, &st_of_user, p, 2, found, number);
 }
 
-static enum db_status read_categories(struct db *db, struct customer *c, h2o_mem_pool_t *pool)
+/* The category code of a st_get row (columns after CUSTOMER_SELECT's), if it has one. */
+static void take_category(const struct db_rows *r, struct customer *c, size_t *cap, h2o_mem_pool_t *pool)
 {
-    struct db_param p = P_INT(c->number);
-    struct db_rows *r = NULL;
-    enum db_status s = db_query(db, &st_categories, &p, 1, &r);
-    if (s != DB_OK)
-        return s;
-    size_t cap = 0;
-    while (db_next(r)) {
-        if (c->ncategories == cap) {
-            cap = cap ? cap * 2 : 4;
-            struct category_item *grown = pool_alloc(pool, cap * sizeof *grown);
-            if (c->ncategories)
-                memcpy(grown, c->categories, c->ncategories * sizeof *grown);
-            c->categories = grown;
-        }
-        c->categories[c->ncategories++] = (struct category_item){
-            db_pool_text(r, 0, pool), db_pool_text(r, 1, pool), db_pool_text(r, 2, pool), NULL};
+    if (db_is_null(r, COL_CATEGORY))
+        return;
+    if (c->ncategories == *cap) {
+        *cap = *cap ? *cap * 2 : 4;
+        struct category_item *grown = pool_alloc(pool, *cap * sizeof *grown);
+        if (c->ncategories)
+            memcpy(grown, c->categories, c->ncategories * sizeof *grown);
+        c->categories = grown;
     }
-    s = db_rows_status(r);
-    db_rows_free(r);
-    return s;
+    c->categories[c->ncategories++] = (struct category_item){
+        db_pool_text(r, COL_CATEGORY, pool), db_pool_text(r, COL_CATEGORY + 1, pool),
+        db_pool_text(r, COL_CATEGORY + 2, pool), NULL};
+}
+
+static int category_order(const void *x, const void *y)
+{
+    const struct category_item *a = x, *b = y;
+    int c = strcmp(a->type, b->type);
+    return c ? c : strcmp(a->code, b->code);
 }
 
 /* One read of the row; *due_at tells the caller whether a permanent change is waiting. */
@@ -154,12 +156,19 @@ static enum db_status read_customer(struct db *db, const char *partner, int64_t 
     enum db_status s = db_query(db, &st_get, p, 2, &r);
     if (s != DB_OK)
         return s;
+    size_t cap = 0;
     if (db_next(r)) {
         if (customer_read_row(db, r, pool, out, due_at))
             *found = true;
         else
             s = DB_ERROR;
     }
+    if (*found)
+        do
+            take_category(r, out, &cap, pool);
+        while (db_next(r));
+    if (out->ncategories > 1)
+        qsort(out->categories, out->ncategories, sizeof *out->categories, category_order);
     if (s == DB_OK)
         s = db_rows_status(r);
     db_rows_free(r);
@@ -184,8 +193,6 @@ enum db_status store_customer_get(struct db *db, const char *partner, int64_t nu
         if (s == DB_OK)
             s = read_customer(db, partner, number, pool, found, out, &due);
     }
-    if (s == DB_OK && *found)
-        s = read_categories(db, out, pool);
     return s;
 }
 
