@@ -163,12 +163,13 @@ static enum db_status read_customer(struct db *db, const char *partner, int64_t 
         else
             s = DB_ERROR;
     }
-    if (*found)
+    if (*found) {
         do
             take_category(r, out, &cap, pool);
         while (db_next(r));
-    if (out->ncategories > 1)
-        qsort(out->categories, out->ncategories, sizeof *out->categories, category_order);
+        if (out->ncategories > 1)
+            qsort(out->categories, out->ncategories, sizeof *out->categories, category_order);
+    }
     if (s == DB_OK)
         s = db_rows_status(r);
     db_rows_free(r);
