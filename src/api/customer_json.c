@@ -15,12 +15,8 @@ json_t *address_json(const struct address *a)
             json_object_set_new(period, "endTime", json_instant(a->end_time.v));
         json_object_set_new(v, "period", period);
     }
-    if (a->kind == ADDRESS_TEMPORARY || (a->kind == ADDRESS_HISTORICAL && a->products.n)) {
-        json_t *products = json_array();
-        for (size_t i = 0; i < a->products.n; i++)
-            json_array_append_new(products, json_string(a->products.items[i]));
-        json_object_set_new(v, "products", products);
-    }
+    if (a->kind == ADDRESS_TEMPORARY || (a->kind == ADDRESS_HISTORICAL && a->products.n))
+        json_object_set_new(v, "products", json_string_array(&a->products));
     return v;
 }
 

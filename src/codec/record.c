@@ -26,7 +26,7 @@ bool record_has(const struct field *f, const void *rec)
     return false;
 }
 
-static json_t *string_array_value(const struct str_array *a)
+json_t *json_string_array(const struct str_array *a)
 {
     json_t *arr = json_array();
     for (size_t i = 0; i < a->n; i++)
@@ -44,7 +44,7 @@ static json_t *field_value(const struct field *f, const void *rec)
     case FIELD_TIMESTAMP: return json_instant(((const struct opt_int *)p)->v);
     case FIELD_NUMBER: return json_real(((const struct opt_num *)p)->v);
     case FIELD_BOOL: return json_boolean(((const struct opt_bool *)p)->v);
-    case FIELD_STRING_ARRAY: return string_array_value(p);
+    case FIELD_STRING_ARRAY: return json_string_array(p);
     case FIELD_VALUE: return json_deep_copy(*(const json_t *const *)p);
     }
     return NULL;

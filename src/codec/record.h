@@ -17,6 +17,9 @@
  * is rendered as []), FIELD_VALUE trees (copied). */
 void record_render(json_t *obj, const struct field *fields, size_t n, const void *rec);
 
+/* A string array as a JSON array (an empty one for no items). */
+json_t *json_string_array(const struct str_array *a);
+
 /* Whether field f holds a value in rec (a string array counts when it was given, even empty). */
 bool record_has(const struct field *f, const void *rec);
 /* Whether field f is equal in a and b (absent equals absent). */

@@ -68,13 +68,7 @@ static enum db_status load(struct db *db, int64_t customer, h2o_mem_pool_t *pool
         return s;
     size_t cap = 0;
     while (db_next(r)) {
-        if (out->n == cap) {
-            cap = cap ? cap * 2 : 8;
-            struct address *grown = pool_alloc(pool, cap * sizeof *grown);
-            if (out->n)
-                memcpy(grown, out->items, out->n * sizeof *grown);
-            out->items = grown;
-        }
+        out->items = pool_grow(pool, out->items, out->n, &cap, sizeof *out->items);
         struct address *a = &out->items[out->n];
         memset(a, 0, sizeof *a);
         a->id = db_int(r, 0);
@@ -162,20 +156,12 @@ static struct address *find_kind(struct address_list *l, enum address_kind kind)
 
 /* ---- settling a permanent move ------------------------------------------------------------------ */
 
-static json_t *products_json(const struct str_array *a)
-{
-    json_t *arr = json_array();
-    for (size_t i = 0; i < a->n; i++)
-        json_array_append_new(arr, json_string(a->items[i]));
-    return arr;
-}
-
 static enum db_status address_event(struct db *db, const char *schema, int64_t customer, const char *change_type,
                                     int64_t id, const struct str_array *products)
 {
     static const struct str_array none = {0, NULL};
     json_t *extra = json_pack("{s:s, s:I, s:o}", "changeType", change_type, "addressId", (json_int_t)id, "products",
-                              products_json(products ? products : &none));
+                              json_string_array(products ? products : &none));
     return customer_event(db, "ADDRESS_CHANGED", schema, customer, extra);
 }
 

@@ -50,13 +50,7 @@ static enum db_status each_row(struct db *db, struct db_stmt *st, int64_t custom
         return s;
     size_t cap = 0;
     while (db_next(r)) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            void *grown = pool_alloc(pool, cap * item_size);
-            if (*n)
-                memcpy(grown, *out, *n * item_size);
-            *out = grown;
-        }
+        *out = pool_grow(pool, *out, *n, &cap, item_size);
         take(r, (char *)*out + *n * item_size, pool);
         (*n)++;
     }

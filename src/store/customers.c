@@ -127,13 +127,7 @@ static void take_category(const struct db_rows *r, struct customer *c, size_t *c
 {
     if (db_is_null(r, COL_CATEGORY))
         return;
-    if (c->ncategories == *cap) {
-        *cap = *cap ? *cap * 2 : 4;
-        struct category_item *grown = pool_alloc(pool, *cap * sizeof *grown);
-        if (c->ncategories)
-            memcpy(grown, c->categories, c->ncategories * sizeof *grown);
-        c->categories = grown;
-    }
+    c->categories = pool_grow(pool, c->categories, c->ncategories, cap, sizeof *c->categories);
     c->categories[c->ncategories++] = (struct category_item){
         db_pool_text(r, COL_CATEGORY, pool), db_pool_text(r, COL_CATEGORY + 1, pool),
         db_pool_text(r, COL_CATEGORY + 2, pool), NULL};

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/record.h"
 #include "store/driver.h"
 #include "util/pool.h"
 
@@ -40,9 +41,7 @@ const char *db_array_text(const struct str_array *a, h2o_mem_pool_t *pool)
 {
     if (a->items == NULL || a->n == 0)
         return NULL;
-    json_t *arr = json_array();
-    for (size_t i = 0; i < a->n; i++)
-        json_array_append_new(arr, json_string(a->items[i]));
+    json_t *arr = json_string_array(a);
     char *text = json_dumps(arr, JSON_COMPACT);
     json_decref(arr);
     const char *copy = pool_strdup(pool, text ? text : "[]");

@@ -171,13 +171,7 @@ static enum db_status read_credentials(struct db *db, const char *user_id, const
     enum db_status s = db_query(db, &st_credentials, p, 2, &r);
     size_t cap = 0;
     while (s == DB_OK && db_next(r)) {
-        if (out->ncredentials == cap) {
-            cap = cap ? cap * 2 : 4;
-            struct credential_item *grown = pool_alloc(pool, cap * sizeof *grown);
-            if (out->ncredentials)
-                memcpy(grown, out->credentials, out->ncredentials * sizeof *grown);
-            out->credentials = grown;
-        }
+        out->credentials = pool_grow(pool, out->credentials, out->ncredentials, &cap, sizeof *out->credentials);
         const char *type = db_text(r, 1);
         out->credentials[out->ncredentials++] = (struct credential_item){db_pool_text(r, 0, pool),
                                                                          type && *type ? *type : 'X'};
@@ -196,13 +190,7 @@ static enum db_status read_external(struct db *db, const char *user_id, h2o_mem_
     enum db_status s = db_query(db, &st_external, &p, 1, &r);
     size_t cap = 0;
     while (s == DB_OK && db_next(r)) {
-        if (out->nexternal == cap) {
-            cap = cap ? cap * 2 : 4;
-            struct external_profile *grown = pool_alloc(pool, cap * sizeof *grown);
-            if (out->nexternal)
-                memcpy(grown, out->external, out->nexternal * sizeof *grown);
-            out->external = grown;
-        }
+        out->external = pool_grow(pool, out->external, out->nexternal, &cap, sizeof *out->external);
         out->external[out->nexternal++] = (struct external_profile){db_pool_text(r, 0, pool),
                                                                     db_pool_text(r, 1, pool)};
     }

@@ -18,6 +18,20 @@ static inline void *pool_alloc(h2o_mem_pool_t *pool, size_t size)
     return (void *)((p + align - 1) & ~(uintptr_t)(align - 1));
 }
 
+/* Room for one more item in a pool array of *n items of size bytes (capacity *cap): returns
+ * the array, moved to a larger block when it was full, with *n items kept. The caller then
+ * writes item (*n)++. */
+static inline void *pool_grow(h2o_mem_pool_t *pool, void *items, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return items;
+    *cap = *cap ? *cap * 2 : 8;
+    void *grown = pool_alloc(pool, *cap * size);
+    if (n)
+        memcpy(grown, items, n * size);
+    return grown;
+}
+
 static inline char *pool_strndup(h2o_mem_pool_t *pool, const char *s, size_t len)
 {
     char *p = h2o_mem_alloc_pool(pool, len + 1);

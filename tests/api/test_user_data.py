@@ -19,6 +19,7 @@ import requests
 
 from conftest import JSON_CT, XML_CT, db_exec, db_query, parse_xml
 from test_customer import Partner, api_error, ok
+from test_customer import pa, pb  # noqa: F401 (the fixtures: two partners with a client each)
 
 CREDENTIAL = "/capi/v1/client/credential"
 META = "/capi/v1/customer/metadata"
@@ -27,16 +28,6 @@ PROFILE = "/capi/v1/user/profile"
 EXTERNAL = "/capi/v1/user/profile/external"
 LEGACY = "/capi/v1/customer/profile"
 CONNECTID = "no.mediaconnect.connectid"
-
-
-@pytest.fixture(scope="module")
-def pa(server):
-    return Partner(server)
-
-
-@pytest.fixture(scope="module")
-def pb(server):
-    return Partner(server)
 
 
 def add_user(db, partner=None, state="ACTIVE"):
