@@ -1,18 +1,14 @@
-/* import.c — JSON lines into the store (see import.h). A line becomes a record through the
- * model's field tables (the API's validation, word for word: "emails: must be a valid e-mail
- * address"), then one store import call. Nested parts (a customer's address and categories)
- * are validated the same way, their messages prefixed with where they are. */
+/* import.c — streaming JSON lines into the store (see import.h): reading the file line by
+ * line, a savepoint per line around store_import_line (which validates the line with the
+ * model's field tables and writes it), a commit per batch, the report of refused lines and the
+ * progress line. */
 #include "import.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "codec/json.h"
-#include "model/catalogue.h"
-#include "model/customer.h"
 #include "store/catalogue.h"
-#include "util/pool.h"
 
 static const char *const KIND_NAMES[] = {"customers", "subscriptions", "products", "categories", NULL};
 

@@ -1,13 +1,15 @@
-/* import.c — bulk loading (store/catalogue.h): the rows an import line becomes, written with
- * the same column tables as the API's writes. Lines that refer to something missing are
- * refused before anything is written; the importer wraps each line in a savepoint, so even
- * an unexpected failure leaves nothing of the line behind. */
+/* import.c — bulk loading (store/catalogue.h): a JSON line becomes a record through the
+ * model's field tables (the API's validation, word for word: "emails: must be a valid e-mail
+ * address"; nested parts such as a customer's address are validated the same way, their
+ * messages prefixed with where they are), then the rows it becomes, written with the same
+ * column tables as the API's writes. Lines that refer to something missing are refused before
+ * anything is written; the importer wraps each line in a savepoint, so even an unexpected
+ * failure leaves nothing of the line behind. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "codec/json.h"
-
 #include "store/catalogue.h"
 #include "store/customer_internal.h"
 #include "store/driver.h"
