@@ -930,6 +930,16 @@ def test_products_must_be_active_subscriptions(pa, kari):
                         "countryCode": "NO"}))
 
 
+def test_product_codes_needing_escapes_round_trip(pa, kari):
+    code = 'Q"\\1'
+    import_lines(pa.db, "products", pa.id, [{"companyCode": pa.company, "product": code, "description": "x",
+                                             "productType": "subscription"}])
+    pa.subscribe(kari.number, code)
+    doc = ok(kari.post(ADDRESS, temporary(code)))
+    assert doc["addresses"][1]["products"] == [code]
+    assert addresses(kari, ADDRESS + "/Q%22%5C1")[1]["products"] == [code]
+
+
 def test_several_products_in_one_change(kari):
     doc = ok(kari.post(ADDRESS, temporary(" P1 , P2 ")))
     assert doc["addresses"][1]["products"] == ["P1", "P2"]
