@@ -2,7 +2,8 @@
 # Installs the Debian packages connectd needs, and only those that are missing.
 # Usage: scripts/install-deps.sh [run|test|bench]   (default: run)
 #   run   — build and run the server
-#   test  — run set + unit-test, API-test, fuzzing (clang + libFuzzer) and PostgreSQL packages
+#   test  — run set + unit-test, API-test, browser-test (headless Chromium + Selenium), fuzzing
+#           (clang + libFuzzer) and PostgreSQL packages
 #   bench — run set + wrk and nginx (the benchmark baseline)
 # Idempotent: packages already installed are never touched, and apt is not called at all
 # when nothing is missing. As root it installs; otherwise it prints the command and fails.
@@ -11,14 +12,15 @@ set -euo pipefail
 set_name="${1:-run}"
 
 run_pkgs=(meson ninja-build pkg-config gcc libh2o-evloop-dev libjansson-dev libxml2-dev
-          libsqlite3-dev libpq-dev libssl-dev libjwt-dev libargon2-dev tzdata)
+          libsqlite3-dev libpq-dev libssl-dev libjwt-dev libargon2-dev libcurl4-openssl-dev tzdata)
 case "$set_name" in
     run)   pkgs=("${run_pkgs[@]}") ;;
     test)  pkgs=("${run_pkgs[@]}" libcriterion-dev python3-pytest python3-requests python3-yaml
-                 postgresql postgresql-client clang libclang-rt-14-dev) ;;
+                 postgresql postgresql-client clang libclang-rt-14-dev
+                 chromium chromium-driver python3-selenium) ;;
     bench) pkgs=("${run_pkgs[@]}" wrk nginx-light) ;;
     -h|--help)
-        sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
         exit 0 ;;
     *)
         echo "install-deps.sh: unknown set '$set_name' (expected run, test or bench)" >&2

@@ -14,6 +14,8 @@
 #include "config.h"
 #include "http/server.h"
 #include "jobs.h"
+#include "login/gui.h"
+#include "login/messenger.h"
 #include "oauth/oauth.h"
 #include "routes.h"
 #include "store/store.h"
@@ -35,7 +37,10 @@ static void print_option(const char *name, const char *arg, const char *help)
 {
     char left[64];
     snprintf(left, sizeof left, "--%s%s%s", name, arg ? " " : "", arg ? arg : "");
-    printf("  %-28s %s\n", left, help);
+    if (strlen(left) > 28) /* a long flag gets its own line, the text aligned below */
+        printf("  %s\n  %-28s %s\n", left, "", help);
+    else
+        printf("  %-28s %s\n", left, help);
 }
 
 static void print_command_help(const char *prog, const struct command *c)
@@ -254,13 +259,26 @@ static int cmd_serve(struct config *cfg, struct cmd_args *args)
     db_close(db);
     if (!ok)
         return 1;
+    char err[512];
+    if (!messenger_check_config(cfg, err, sizeof err)) {
+        fprintf(stderr, "connectd: %s\n", err);
+        return EXIT_USAGE;
+    }
     struct router *router = routes_build(cfg);
     if (router == NULL)
         return 1;
     oauth_init(cfg);
-    struct jobs *jobs = jobs_start(cfg);
-    int rc = jobs ? server_run(cfg, router) : 1;
-    jobs_stop(jobs);
+    gui_init(cfg);
+    int rc = 1;
+    struct jobs *jobs = NULL;
+    if (messenger_start(cfg)) {
+        jobs = jobs_start(cfg);
+        if (jobs)
+            rc = server_run(cfg, router);
+        jobs_stop(jobs);
+        messenger_stop();
+    }
+    gui_shutdown();
     oauth_shutdown();
     router_free(router);
     return rc;

@@ -17,13 +17,27 @@ const struct config_option CONFIG_OPTIONS[] = {
     {"workers", "N", CFG_SERVE, "worker threads, each with its own event loop and database connection (default: cores)"},
     {"default-format", "FMT", CFG_SERVE, "reply format without Accept: json, xml or legacy (default legacy)"},
     {"demo", NULL, CFG_SERVE, "load demo data (partner, companies, products, customers, client) into an empty database"},
-    {"sandbox", NULL, CFG_SERVE, "developer sandbox: enables /sandbox/... diagnostic routes"},
+    {"sandbox", NULL, CFG_SERVE, "developer sandbox: /sandbox/... diagnostics, the code mailbox /user/sandbox/messages, http to loopback gateways"},
     {"access-log", "PATH", CFG_SERVE, "access log: a file, - for stdout, off (default -)"},
     {"timezone", "ZONE", CFG_SERVE, "business time zone (default Europe/Oslo)"},
     {"read-timeout", "SECONDS", CFG_SERVE, "drop a client that sends nothing for this long (default 10)"},
     {"shutdown-timeout", "SECONDS", CFG_SERVE, "on SIGTERM, wait this long for open connections (default 5)"},
     {"auth-fail-rate", "N", CFG_SERVE,
      "failed authentications allowed per client address per second, burst twice that (default 10; 0 = no limit)"},
+    {"gui-rate", "N", CFG_SERVE,
+     "login pages: requests per client address per second, burst 2.5 times that (default 20; 0 = no limit)"},
+    {"smtp-url", "URL", CFG_SERVE,
+     "mail server for one-time codes: smtp://host:port (STARTTLS required except on loopback) or smtps://"},
+    {"smtp-from", "ADDRESS", CFG_SERVE, "sender address of the code e-mails (required with --smtp-url)"},
+    {"smtp-user", "NAME", CFG_SERVE, "user name for the mail server (optional)"},
+    {"smtp-password", "SECRET", CFG_SERVE,
+     "password for the mail server; prefer CONNECTD_SMTP_PASSWORD or the config file to a flag"},
+    {"sms-url", "URL", CFG_SERVE,
+     "SMS gateway: one-time codes are POSTed there as JSON {\"to\",\"message\"}; https (http only to loopback "
+     "with --sandbox)"},
+    {"sms-header", "'NAME: VALUE'", CFG_SERVE, "one header sent to the SMS gateway, e.g. 'Authorization: Bearer ...'"},
+    {"message-retry-schedule", "LIST", CFG_SERVE,
+     "seconds to wait before the 2nd..5th attempt to deliver a code, four numbers (default 5,15,30,60)"},
     {"log-level", "LEVEL", CFG_DB, "debug, info, warn or error (default info)"},
     {"config", "FILE", CFG_DB, "read settings from FILE (lines of name = value)"},
     {NULL, NULL, 0, NULL},
@@ -42,6 +56,10 @@ void config_defaults(struct config *c)
     c->shutdown_timeout_s = 5;
     c->auth_fail_rate = 10;
     snprintf(c->log_level, sizeof c->log_level, "info");
+    c->gui_rate = 20;
+    static const int retry_s[4] = {5, 15, 30, 60};
+    for (int i = 0; i < 4; i++)
+        c->message_retry_ms[i] = retry_s[i] * 1000;
 }
 
 static bool set_text(char *dst, size_t cap, const char *name, const char *value, char *err, size_t errlen)
@@ -102,6 +120,37 @@ static bool parse_listen(struct config *c, const char *value, char *err, size_t 
     return true;
 }
 
+/* "5,15,30,60": exactly four waits in whole seconds, each 0..3600. */
+static bool parse_retry_schedule(struct config *c, const char *value, char *err, size_t errlen)
+{
+    const char *p = value;
+    for (int i = 0; i < 4; i++) {
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (errno || end == p || v < 0 || v > 3600 || (i < 3 ? *end != ',' : *end != '\0')) {
+            snprintf(err, errlen,
+                     "message-retry-schedule: must be four whole numbers of seconds (0 to 3600) separated by "
+                     "commas, such as 5,15,30,60; got '%s'",
+                     value);
+            return false;
+        }
+        c->message_retry_ms[i] = (int)v * 1000;
+        p = end + 1;
+    }
+    return true;
+}
+
+/* A value that goes into a protocol line must not carry a line break. */
+static bool set_line(char *dst, size_t cap, const char *name, const char *value, char *err, size_t errlen)
+{
+    if (strpbrk(value, "\r\n")) {
+        snprintf(err, errlen, "%s: must not contain a line break", name);
+        return false;
+    }
+    return set_text(dst, cap, name, value, err, errlen);
+}
+
 static bool parse_db(struct config *c, const char *value, char *err, size_t errlen)
 {
     if (strncmp(value, "sqlite:", 7) && strncmp(value, "postgresql://", 13) && strncmp(value, "postgres://", 11)) {
@@ -160,6 +209,32 @@ bool config_set(struct config *c, const char *name, const char *value, char *err
         c->auth_fail_rate = (int)n;
         return true;
     }
+    if (!strcmp(name, "gui-rate")) {
+        if (!parse_int(name, value, 0, 1000000, &n, err, errlen))
+            return false;
+        c->gui_rate = (int)n;
+        return true;
+    }
+    if (!strcmp(name, "smtp-url"))
+        return set_line(c->smtp_url, sizeof c->smtp_url, name, value, err, errlen);
+    if (!strcmp(name, "smtp-from"))
+        return set_line(c->smtp_from, sizeof c->smtp_from, name, value, err, errlen);
+    if (!strcmp(name, "smtp-user"))
+        return set_line(c->smtp_user, sizeof c->smtp_user, name, value, err, errlen);
+    if (!strcmp(name, "smtp-password"))
+        return set_line(c->smtp_password, sizeof c->smtp_password, name, value, err, errlen);
+    if (!strcmp(name, "sms-url"))
+        return set_line(c->sms_url, sizeof c->sms_url, name, value, err, errlen);
+    if (!strcmp(name, "sms-header")) {
+        const char *colon = strchr(value, ':');
+        if (*value && (colon == NULL || colon == value)) {
+            snprintf(err, errlen, "sms-header: must be 'Name: value'");
+            return false;
+        }
+        return set_line(c->sms_header, sizeof c->sms_header, name, value, err, errlen);
+    }
+    if (!strcmp(name, "message-retry-schedule"))
+        return parse_retry_schedule(c, value, err, errlen);
     if (!strcmp(name, "log-level")) {
         if (strcmp(value, "debug") && strcmp(value, "info") && strcmp(value, "warn") && strcmp(value, "error")) {
             snprintf(err, errlen, "log-level: must be one of debug, info, warn, error, got '%s'", value);

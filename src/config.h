@@ -30,6 +30,16 @@ struct config {
     int auth_fail_rate; /* failed authentications per source address per second (burst 2x); 0 = off */
     char log_level[16];
     char config_file[1024];
+    /* Login service (identity.md §4.1): the per-address limit of the browser pages, and where
+     * the one-time codes go (login/messenger.c). Empty URL: that channel is not delivered. */
+    int gui_rate;             /* requests per source address per second (burst 2.5x); 0 = off */
+    char smtp_url[1024];      /* smtp://host[:port] (STARTTLS required off loopback) or smtps:// */
+    char smtp_from[256];      /* envelope and From: address */
+    char smtp_user[256];
+    char smtp_password[256];  /* a secret: never logged or shown */
+    char sms_url[1024];       /* the gateway: https://..., or http:// on loopback with --sandbox */
+    char sms_header[1024];    /* one "Name: value" header sent to the gateway (a secret too) */
+    int message_retry_ms[4];  /* waits before attempts 2..5 */
 };
 
 /* Which settings a command accepts (a bit per group). */

@@ -35,6 +35,7 @@ enum auth_mode {
 #define ROUTE_BODY 0x1        /* takes a JSON/XML body: 415 and malformed-body checks apply */
 #define ROUTE_XML_DEFAULT 0x2 /* legacy XML-default endpoint (spec README §7.1) */
 #define ROUTE_JSON_ONLY 0x4   /* always answers JSON (metadata endpoints) */
+#define ROUTE_GUI 0x8         /* a login-service browser page: limited per client address (README §10) */
 
 struct request;
 typedef void (*handler_fn)(struct request *req);

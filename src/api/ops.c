@@ -1,6 +1,7 @@
 /* ops.c — operations endpoints: liveness (/healthz), readiness (/readyz: the worker's
  * database answers) and Prometheus metrics (/metrics). No authentication: they are meant for
  * the load balancer and the scraper on the operator's network. */
+#include "login/messenger.h"
 #include "api/api.h"
 
 #include "http/metrics.h"
@@ -25,6 +26,7 @@ static void ops_metrics(struct request *req)
 {
     struct buf out = BUF_INIT;
     metrics_render(&out);
+    messenger_metrics_render(&out);
     int64_t backlog = store_outbox_backlog(req->db);
     buf_puts(&out, "# HELP connectd_outbox_backlog Events in the outbox not yet delivered.\n"
                    "# TYPE connectd_outbox_backlog gauge\n");

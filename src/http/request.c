@@ -3,9 +3,12 @@
  * negotiation, one renderer) and log and count it once. */
 #include "http/request.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "codec/json.h"
 #include "codec/xml.h"
@@ -37,6 +40,40 @@ const char *request_header(const struct request *req, const h2o_token_t *token, 
     if (len)
         *len = req->h2o->headers.entries[i].value.len;
     return req->h2o->headers.entries[i].value.base;
+}
+
+static bool peer_address(const struct request *req, struct sockaddr_storage *ss)
+{
+    h2o_conn_t *conn = req->h2o->conn;
+    return conn->callbacks->get_peername != NULL && conn->callbacks->get_peername(conn, (struct sockaddr *)ss) != 0;
+}
+
+size_t request_peer_key(const struct request *req, unsigned char key[16])
+{
+    struct sockaddr_storage ss;
+    if (!peer_address(req, &ss))
+        return 0;
+    if (ss.ss_family == AF_INET) {
+        memcpy(key, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+        return 4;
+    }
+    if (ss.ss_family == AF_INET6) {
+        memcpy(key, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+        return 16;
+    }
+    return 0;
+}
+
+const char *request_peer_text(struct request *req)
+{
+    struct sockaddr_storage ss;
+    char *out = h2o_mem_alloc_pool(req->pool, INET6_ADDRSTRLEN);
+    if (!peer_address(req, &ss))
+        return "unknown";
+    const void *a = ss.ss_family == AF_INET    ? (const void *)&((struct sockaddr_in *)&ss)->sin_addr
+                    : ss.ss_family == AF_INET6 ? (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
+                                               : NULL;
+    return a && inet_ntop(ss.ss_family, a, out, INET6_ADDRSTRLEN) ? out : "unknown";
 }
 
 bool request_query_or_reply(struct request *req, struct form *f)

@@ -77,6 +77,11 @@ struct request {
 const char *request_param(struct request *req, const char *name);
 /* The value of request header name (lower-case), or NULL; *len receives its length. */
 const char *request_header(const struct request *req, const h2o_token_t *token, size_t *len);
+/* The client's address as a compact key (4 bytes IPv4, 16 IPv6) for per-address limits; 0
+ * when the connection has none. */
+size_t request_peer_key(const struct request *req, unsigned char key[16]);
+/* The client's address as text ("127.0.0.1", "::1"; "unknown" when none), pool memory. */
+const char *request_peer_text(struct request *req);
 /* Parses the query string into f. On a malformed query answers 400 and returns false. */
 bool request_query_or_reply(struct request *req, struct form *f);
 /* Validates the path parameters against a field table (validate.h) the way a body is: each

@@ -22,6 +22,7 @@
 #include "http/accesslog.h"
 #include "http/metrics.h"
 #include "http/request.h"
+#include "login/gui.h"
 #include "oauth/oauth.h"
 #include "store/db.h"
 #include "util/log.h"
@@ -139,6 +140,8 @@ static void dispatch(struct request *req, const char *norm)
     if (is_capi(&req->path) && !bearer_or_reply(req))
         return;
     if (!route_or_reply(req, norm))
+        return;
+    if ((req->match.route->flags & ROUTE_GUI) && !gui_rate_or_reply(req))
         return;
     if ((req->match.route->flags & ROUTE_BODY) && !body_or_reply(req))
         return;

@@ -231,14 +231,6 @@ static void issue_code(struct request *req, const struct authz *a, const char *u
     authz_redirect(req, a, "code", code);
 }
 
-/* The host[:port] of an http(s) redirect_uri, for the page's CSP form-action (a browser checks
- * the redirect that follows the POST against it); NULL for other schemes. */
-static const char *redirect_authority(struct request *req, const char *uri)
-{
-    const char *p = !strncmp(uri, "https://", 8) ? uri + 8 : !strncmp(uri, "http://", 7) ? uri + 7 : NULL;
-    return p ? h2o_strdup(req->pool, p, strcspn(p, "/?#")).base : NULL;
-}
-
 /* Rule 4: the approval page, with a fresh CSRF token in a cookie and in the form. */
 static void approval_page(struct request *req, const struct authz *a, bool expired)
 {
@@ -262,7 +254,7 @@ static void approval_page(struct request *req, const struct authz *a, bool expir
     reply_raw(req, 200, HTML_CONTENT_TYPE, out.data, out.len);
     for (size_t i = 0; i < html_security_header_count; i++)
         reply_header(req, html_security_headers[i].name, html_security_headers[i].value);
-    const char *host = redirect_authority(req, a->redirect_uri);
+    const char *host = gui_url_host(req, a->redirect_uri); /* where the POST's redirect goes */
     html_csp(&csp, host ? &host : NULL, host ? 1 : 0);
     reply_header(req, "content-security-policy", csp.data);
     gui_set_cookie(req, CSRF_COOKIE, csrf, CSRF_MAX_AGE_S);
@@ -347,8 +339,8 @@ static void authorize_approve(struct request *req)
 }
 
 static const struct route ROUTES[] = {
-    {HTTP_GET, AUTHORIZE_PATH, AUTH_NONE, authorize, 0, NULL},
-    {HTTP_POST, APPROVE_PATH, AUTH_NONE, authorize_approve, 0, NULL},
+    {HTTP_GET, AUTHORIZE_PATH, AUTH_NONE, authorize, ROUTE_GUI, NULL},
+    {HTTP_POST, APPROVE_PATH, AUTH_NONE, authorize_approve, ROUTE_GUI, NULL},
 };
 
 struct route_table authorize_routes(void)

@@ -6,13 +6,13 @@
  * and are validated again on every POST (flow.h explains the tokens; flow_pages.c draws). */
 #include "api/api.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "login/flow.h"
 #include "login/html.h"
+#include "login/messenger.h"
 #include "login/password.h"
 #include "util/crypto.h"
 
@@ -39,22 +39,6 @@ static void flow_set_credential(struct flow *f, const char *typed)
 {
     f->typed = typed ? typed : "";
     f->kind = credential_normalize(f->typed, f->credential, sizeof f->credential);
-}
-
-/* The source address as text, for the per-address code limit. */
-static const char *source_addr(struct request *req)
-{
-    struct sockaddr_storage ss;
-    h2o_conn_t *conn = req->h2o->conn;
-    char *out = h2o_mem_alloc_pool(req->pool, INET6_ADDRSTRLEN);
-    if (conn->callbacks->get_peername == NULL || conn->callbacks->get_peername(conn, (struct sockaddr *)&ss) == 0)
-        return "unknown";
-    if (ss.ss_family == AF_INET && inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, INET6_ADDRSTRLEN))
-        return out;
-    if (ss.ss_family == AF_INET6 &&
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, INET6_ADDRSTRLEN))
-        return out;
-    return "unknown";
 }
 
 /* ---- the steps ----------------------------------------------------------------------------- */
@@ -94,28 +78,28 @@ static bool otc_make(char out[7])
     return true;
 }
 
-static const char *const CODE_SUBJECT[LANG_COUNT] = {"Your one-time code", "Din engangskode"};
-static const char *const CODE_BODY[LANG_COUNT] = {"Your one-time code is %s. It is valid for 10 minutes.",
-                                                  "Engangskoden din er %s. Den er gyldig i 10 minutter."};
-
 /* Sends a code to f->credential and shows the code page (§4.2 rule 4), with "try later" when a
- * limit refused it: the page stays, an earlier code may still be valid. */
+ * limit refused it: the page stays, an earlier code may still be valid. The message is queued
+ * with the code in one transaction, then the messenger is woken to send it. */
 static void flow_send_code(struct flow *f, int sent_notice)
 {
-    char code[7], body[160];
+    char code[7], body[MESSAGE_BODY_MAX];
     if (!otc_make(code))
         return flow_fail(f, "one-time code: RNG failed");
-    snprintf(body, sizeof body, CODE_BODY[f->g.lang], code);
     bool email = f->kind == CREDENTIAL_EMAIL;
+    if (!i18n_subst(body, sizeof body, f->g.lang, email ? MSG_CODE_MAIL_BODY : MSG_CODE_SMS, code))
+        return flow_fail(f, "one-time code: message text too long");
     struct otc_message msg = {.channel = email ? "email" : "sms", .recipient = f->credential,
-                              .subject = email ? CODE_SUBJECT[f->g.lang] : "", .body = body};
+                              .subject = email ? i18n(f->g.lang, MSG_CODE_MAIL_SUBJECT) : "", .body = body};
     enum otc_issue_outcome outcome;
-    if (store_otc_issue(f->req->db, f->credential, code, source_addr(f->req), &msg, &outcome) != DB_OK)
+    if (store_otc_issue(f->req->db, f->credential, code, request_peer_text(f->req), &msg, &outcome) != DB_OK)
         return flow_fail(f, "one-time code issue failed");
-    if (outcome == OTC_ISSUED)
+    if (outcome == OTC_ISSUED) {
+        messenger_wake();
         flow_page(f, STEP_CODE, sent_notice, FLOW_NO_MSG);
-    else
+    } else {
         flow_page(f, STEP_CODE, MSG_CODE_SENT, MSG_TRY_LATER);
+    }
 }
 
 /* The credential was submitted (§4.2 rules 3-4). */
@@ -128,23 +112,34 @@ static void flow_credential(struct flow *f, enum flow_step on_error)
     flow_page(f, STEP_PASSWORD, FLOW_NO_MSG, FLOW_NO_MSG);
 }
 
-/* The password check shared with the legacy form. 1: correct (uid filled), 0: refused — wrong
- * password, unknown credential, a user who may not log in, or locked after too many failures,
- * all after the same work (§4.1 no enumeration) — and -1: a store failure. */
-static int password_check(struct request *req, const char *typed, const char *password, char uid[33])
+/* The outcome of a password check shared with the legacy form. */
+enum pw_outcome {
+    PW_OK,        /* correct: uid filled */
+    PW_REFUSED,   /* wrong password, unknown credential, a user who may not log in, or the
+                   * credential locked after too many failures: all after the same work and with
+                   * the same text (§4.1 no enumeration) */
+    PW_THROTTLED, /* this address guessed wrong too often: "try later", nothing checked */
+    PW_ERROR,     /* a store failure */
+};
+
+static enum pw_outcome password_check(struct request *req, const char *typed, const char *password, char uid[33])
 {
     char cred[CREDENTIAL_BUF];
+    const char *addr = request_peer_text(req);
     if (credential_normalize(typed ? typed : "", cred, sizeof cred) == CREDENTIAL_INVALID) {
         password_dummy_verify(password, NULL);
-        return 0;
+        return PW_REFUSED;
     }
-    int64_t failures = 0;
+    int64_t by_cred = 0, by_addr = 0;
     bool found = false;
     struct login_user u;
-    if (store_password_failures(req->db, cred, &failures) != DB_OK ||
-        store_login_user_find(req->db, cred, &found, &u) != DB_OK)
-        return -1;
-    bool usable = found && !strcmp(u.state, "ACTIVE") && u.password_hash[0] && failures < PASSWORD_FAIL_LIMIT;
+    if (store_password_failures(req->db, cred, addr, &by_cred, &by_addr) != DB_OK)
+        return PW_ERROR;
+    if (by_addr >= PASSWORD_FAIL_PER_ADDRESS)
+        return PW_THROTTLED;
+    if (store_login_user_find(req->db, cred, &found, &u) != DB_OK)
+        return PW_ERROR;
+    bool usable = found && !strcmp(u.state, "ACTIVE") && u.password_hash[0] && by_cred < PASSWORD_FAIL_LIMIT;
     bool ok;
     if (usable) {
         ok = password_verify(password, u.password_hash);
@@ -153,20 +148,22 @@ static int password_check(struct request *req, const char *typed, const char *pa
         ok = false;
     }
     if (!ok)
-        return store_password_failure_add(req->db, cred) == DB_OK ? 0 : -1;
+        return store_password_failure_add(req->db, cred, addr) == DB_OK ? PW_REFUSED : PW_ERROR;
     memcpy(uid, u.unique_id, sizeof u.unique_id < 33 ? sizeof u.unique_id : 33);
     uid[32] = '\0';
-    return 1;
+    return PW_OK;
 }
 
 static void flow_password(struct flow *f, const char *password)
 {
     char uid[33];
     switch (password_check(f->req, f->typed, password ? password : "", uid)) {
-    case 1:
+    case PW_OK:
         return flow_login(f, uid);
-    case 0:
+    case PW_REFUSED:
         return flow_page(f, STEP_PASSWORD, FLOW_NO_MSG, MSG_WRONG_CREDENTIALS);
+    case PW_THROTTLED:
+        return flow_page(f, STEP_PASSWORD, FLOW_NO_MSG, MSG_TRY_LATER);
     default:
         return flow_fail(f, "password check failed");
     }
@@ -343,7 +340,8 @@ static void register_page(struct request *req)
 
 /* /user/oauthLogin: the legacy form (j_username, j_password, loginButton); clientId, returnUrl
  * and errorUrl as query or form parameters. Integrations post it from their own pages, so it
- * cannot carry our CSRF token; it only ever logs the poster in (see the report on login CSRF). */
+ * cannot carry our CSRF token; instead a browser's POST must come from the client's own hosts or
+ * from our page (gui_post_origin_allowed), so another site cannot log a reader in as someone else. */
 static void legacy_login(struct request *req)
 {
     struct form body = {0};
@@ -364,14 +362,21 @@ static void legacy_login(struct request *req)
         flow_legacy_page(req, &g, action, form_get(&g.query, "j_username", NULL), FLOW_NO_MSG);
         return gui_done(&g);
     }
+    if (!gui_post_origin_allowed(req, &g)) {
+        flow_legacy_page(req, &g, action, user, MSG_FORM_EXPIRED);
+        return gui_done(&g);
+    }
     char uid[33];
     struct flow f = {.req = req, .g = g};
     switch (password_check(req, user, pw, uid)) {
-    case 1:
+    case PW_OK:
         flow_login(&f, uid);
         break;
-    case 0:
+    case PW_REFUSED:
         flow_legacy_page(req, &g, action, user, MSG_WRONG_CREDENTIALS);
+        break;
+    case PW_THROTTLED:
+        flow_legacy_page(req, &g, action, user, MSG_TRY_LATER);
         break;
     default:
         if (g.error_url)
@@ -383,14 +388,14 @@ static void legacy_login(struct request *req)
 }
 
 static const struct route ROUTES[] = {
-    {HTTP_GET, "/user/login", AUTH_NONE, login_page, 0, NULL},
-    {HTTP_POST, "/user/login", AUTH_NONE, login_page, 0, NULL},
-    {HTTP_GET, "/user/createUser", AUTH_NONE, create_user_page, 0, NULL},
-    {HTTP_POST, "/user/createUser", AUTH_NONE, create_user_page, 0, NULL},
-    {HTTP_GET, "/user/register", AUTH_NONE, register_page, 0, NULL},
-    {HTTP_POST, "/user/register", AUTH_NONE, register_page, 0, NULL},
-    {HTTP_GET, "/user/oauthLogin", AUTH_NONE, legacy_login, 0, NULL},
-    {HTTP_POST, "/user/oauthLogin", AUTH_NONE, legacy_login, 0, NULL},
+    {HTTP_GET, "/user/login", AUTH_NONE, login_page, ROUTE_GUI, NULL},
+    {HTTP_POST, "/user/login", AUTH_NONE, login_page, ROUTE_GUI, NULL},
+    {HTTP_GET, "/user/createUser", AUTH_NONE, create_user_page, ROUTE_GUI, NULL},
+    {HTTP_POST, "/user/createUser", AUTH_NONE, create_user_page, ROUTE_GUI, NULL},
+    {HTTP_GET, "/user/register", AUTH_NONE, register_page, ROUTE_GUI, NULL},
+    {HTTP_POST, "/user/register", AUTH_NONE, register_page, ROUTE_GUI, NULL},
+    {HTTP_GET, "/user/oauthLogin", AUTH_NONE, legacy_login, ROUTE_GUI, NULL},
+    {HTTP_POST, "/user/oauthLogin", AUTH_NONE, legacy_login, ROUTE_GUI, NULL},
 };
 
 struct route_table login_flow_routes(void)

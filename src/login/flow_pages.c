@@ -94,13 +94,8 @@ void flow_page_headers(struct request *req, const struct gui *g)
         reply_header(req, html_security_headers[i].name, html_security_headers[i].value);
     const char *hosts[64];
     size_t n = 0;
-    for (const char *e = g->have_login ? g->login.redirect_hosts : ""; *e && n < 64;) {
-        size_t len = strcspn(e, "\n");
-        if (len)
-            hosts[n++] = h2o_strdup(req->pool, e, len).base;
-        e += len;
-        e += *e == '\n';
-    }
+    if (!gui_form_hosts(req, g, hosts, 64, &n))
+        request_log_failure(req, "client lookup for the page's CSP failed"); /* the CSP only narrows */
     struct buf csp = BUF_INIT;
     html_csp(&csp, hosts, n);
     reply_header(req, "content-security-policy", csp.data);
@@ -118,7 +113,8 @@ void flow_page(struct flow *f, enum flow_step step, int notice, int error)
 {
     enum lang l = f->g.lang;
     struct buf out = BUF_INIT;
-    html_page_begin(&out, i18n_tag(l), i18n(l, f->create ? MSG_CREATE_TITLE : MSG_LOGIN_TITLE));
+    enum msg title = step == STEP_SETPW ? MSG_SET_PASSWORD : f->create ? MSG_CREATE_TITLE : MSG_LOGIN_TITLE;
+    html_page_begin(&out, i18n_tag(l), i18n(l, title));
     if (notice != FLOW_NO_MSG)
         html_para(&out, HTML_P_NOTICE, i18n(l, (enum msg)notice), f->credential);
     if (error != FLOW_NO_MSG)
@@ -179,7 +175,7 @@ void flow_legacy_page(struct request *req, const struct gui *g, const char *acti
     html_input(&out, "text", "j_username", i18n(l, MSG_CREDENTIAL_LABEL), user ? user : "", "username",
                HTML_REQUIRED | HTML_VERBATIM | HTML_AUTOFOCUS);
     html_input(&out, "password", "j_password", i18n(l, MSG_PASSWORD_LABEL), NULL, "current-password", HTML_REQUIRED);
-    html_button(&out, "loginButton", "1", i18n(l, MSG_CONTINUE));
+    html_submit_named(&out, "loginButton", "1", i18n(l, MSG_CONTINUE));
     html_form_end(&out);
     html_page_end(&out);
     send_page(req, g, &out);

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config.h"
 #include "login/html.h"
+#include "oauth/ratelimit.h"
 #include "util/buf.h"
 #include "util/crypto.h"
 
@@ -62,13 +64,58 @@ bool gui_url_allowed(const struct gui *g, const char *url)
     return false;
 }
 
-void gui_error_page(struct request *req, enum lang lang)
+const char *gui_url_host(struct request *req, const char *url)
+{
+    const char *p = !strncasecmp(url, "https://", 8) ? url + 8 : !strncasecmp(url, "http://", 7) ? url + 7 : NULL;
+    return p ? h2o_strdup(req->pool, p, strcspn(p, "/?#")).base : NULL;
+}
+
+static bool continues_authorization(const char *url)
+{
+    return url && !strncmp(url, GUI_AUTHORIZE_CONTINUE, strlen(GUI_AUTHORIZE_CONTINUE));
+}
+
+/* Appends each non-empty line of a newline-separated list (as_url: its host[:port]) while *n < max. */
+static void each_line(struct request *req, const char *list, bool as_url, const char **hosts, size_t max, size_t *n)
+{
+    for (const char *e = list; *e && *n < max;) {
+        size_t len = strcspn(e, "\n");
+        const char *line = len ? h2o_strdup(req->pool, e, len).base : NULL;
+        const char *host = line && as_url ? gui_url_host(req, line) : line;
+        if (host)
+            hosts[(*n)++] = host;
+        e += len;
+        e += *e == '\n';
+    }
+}
+
+bool gui_form_hosts(struct request *req, const struct gui *g, const char **hosts, size_t max, size_t *n)
+{
+    *n = 0;
+    if (!g->have_login)
+        return true;
+    each_line(req, g->login.redirect_hosts, false, hosts, max, n);
+    if (!continues_authorization(g->return_url) && !continues_authorization(g->error_url))
+        return true;
+    bool found = false;
+    struct client_rec rec;
+    if (store_client_get(req->db, g->client_id, &found, &rec) != DB_OK)
+        return false;
+    if (found) {
+        each_line(req, rec.redirect_uris, true, hosts, max, n);
+        client_rec_free(&rec);
+    }
+    return true;
+}
+
+/* A page of one short paragraph, with the security headers of every login page. */
+static void gui_plain_page(struct request *req, int status, enum lang lang, enum msg text)
 {
     struct buf out = BUF_INIT;
     html_page_begin(&out, i18n_tag(lang), i18n(lang, MSG_ERROR_TITLE));
-    html_para(&out, HTML_P_ERROR, i18n(lang, MSG_BAD_REQUEST), NULL);
+    html_para(&out, HTML_P_ERROR, i18n(lang, text), NULL);
     html_page_end(&out);
-    reply_raw(req, 400, HTML_CONTENT_TYPE, out.data, out.len);
+    reply_raw(req, status, HTML_CONTENT_TYPE, out.data, out.len);
     buf_free(&out);
     for (size_t i = 0; i < html_security_header_count; i++)
         reply_header(req, html_security_headers[i].name, html_security_headers[i].value);
@@ -76,6 +123,45 @@ void gui_error_page(struct request *req, enum lang lang)
     html_csp(&csp, NULL, 0);
     reply_header(req, "content-security-policy", csp.data);
     buf_free(&csp);
+}
+
+void gui_error_page(struct request *req, enum lang lang)
+{
+    gui_plain_page(req, 400, lang, MSG_BAD_REQUEST);
+}
+
+/* ---- the per-address limit ----------------------------------------------------------------- */
+
+static struct ratelimit *gui_limits;
+static double gui_rate;
+
+void gui_init(const struct config *cfg)
+{
+    gui_limits = ratelimit_new(1 << 16);
+    gui_rate = cfg->gui_rate;
+}
+
+void gui_shutdown(void)
+{
+    ratelimit_free(gui_limits);
+    gui_limits = NULL;
+}
+
+bool gui_rate_or_reply(struct request *req)
+{
+    unsigned char key[16];
+    size_t n = gui_rate > 0 && gui_limits ? request_peer_key(req, key) : 0;
+    int retry = 1;
+    if (n == 0 || ratelimit_take(gui_limits, (const char *)key, n, gui_rate, 2.5 * gui_rate, ratelimit_now_us(),
+                                 &retry))
+        return true;
+    size_t len;
+    const char *al = request_header(req, H2O_TOKEN_ACCEPT_LANGUAGE, &len);
+    gui_plain_page(req, 429, i18n_choose(al, len), MSG_TOO_MANY_REQUESTS);
+    char secs[16];
+    snprintf(secs, sizeof secs, "%d", retry < 1 ? 1 : retry);
+    reply_header(req, "retry-after", secs);
+    return false;
 }
 
 bool gui_params_or_reply(struct request *req, struct gui *g, bool error_url_required)
@@ -142,6 +228,33 @@ void gui_redirect(struct request *req, const struct gui *g, const char *url, con
     reply_header(req, "location", b.data);
     reply_header(req, "cache-control", "no-store");
     buf_free(&b);
+}
+
+const char *gui_origin(struct request *req)
+{
+    ssize_t i = h2o_find_header_by_str(&req->h2o->headers, H2O_STRLIT("origin"), -1);
+    if (i < 0)
+        return NULL;
+    h2o_iovec_t o = req->h2o->headers.entries[i].value;
+    return h2o_strdup(req->pool, o.base, o.len).base;
+}
+
+/* Origin is exactly "scheme://host[:port]" where host[:port] is this request's Host. */
+static bool same_origin(struct request *req, const char *origin)
+{
+    /* h2o keeps Host (or HTTP/2's :authority) in req->authority, not among the headers. */
+    const char *host = req->h2o->authority.base;
+    size_t hlen = req->h2o->authority.len;
+    const char *rest = !strncasecmp(origin, "https://", 8) ? origin + 8
+                       : !strncasecmp(origin, "http://", 7) ? origin + 7
+                                                            : NULL;
+    return host && rest && strlen(rest) == hlen && !strncasecmp(rest, host, hlen);
+}
+
+bool gui_post_origin_allowed(struct request *req, const struct gui *g)
+{
+    const char *origin = gui_origin(req);
+    return origin == NULL || same_origin(req, origin) || gui_url_allowed(g, origin);
 }
 
 const char *gui_cookie(struct request *req, const char *name)

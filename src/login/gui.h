@@ -36,6 +36,15 @@ void gui_done(struct gui *g);
 /* True when url is an absolute http(s) URL whose host is allowed for the client. */
 bool gui_url_allowed(const struct gui *g, const char *url);
 
+/* The host[:port] of an http(s) URL (pool copy), or NULL for other schemes. */
+const char *gui_url_host(struct request *req, const char *url);
+/* Where a form on this page may end up after its redirects, for the CSP form-action (browsers
+ * apply it to every redirect that follows a form POST): the client's redirect hosts and, when
+ * the page continues an authorization, the hosts of the client's registered redirect URIs, where
+ * /user/oauth/authorize sends the browser next. Fills up to max hosts (pool memory); false on a
+ * store failure. */
+bool gui_form_hosts(struct request *req, const struct gui *g, const char **hosts, size_t max, size_t *n);
+
 /* Appends "?name=value" or "&name=value" (value percent-encoded) to the URL in b. */
 struct buf;
 void gui_append_param(struct buf *b, const char *name, const char *value);
@@ -43,6 +52,22 @@ void gui_append_param(struct buf *b, const char *name, const char *value);
 void gui_redirect(struct request *req, const struct gui *g, const char *url, const char *name, const char *value);
 /* The §4.1 400 page (short text: loginCheck may be loaded as a script). */
 void gui_error_page(struct request *req, enum lang lang);
+
+/* The per-address limit of the GUI routes (spec README §10: --gui-rate per second, burst 2.5
+ * times that), applied by the pipeline to every route flagged ROUTE_GUI. gui_init creates the
+ * process-wide buckets. Over the limit: the plain 429 page with Retry-After, and false. */
+struct config;
+void gui_init(const struct config *cfg);
+void gui_shutdown(void);
+bool gui_rate_or_reply(struct request *req);
+
+/* The request's Origin header (pool memory), or NULL when it has none. */
+const char *gui_origin(struct request *req);
+/* Whether a form POST may come from where it came from: no Origin (not a browser, or an old
+ * one), our own origin (scheme://Host), or an origin on the client's allowed hosts. Browsers
+ * send Origin with every cross-site POST, so this is the login-CSRF guard of a form that cannot
+ * carry our token (the legacy /user/oauthLogin, posted from integrators' own pages). */
+bool gui_post_origin_allowed(struct request *req, const struct gui *g);
 
 /* A cookie's value from the request, or NULL (pool memory). */
 const char *gui_cookie(struct request *req, const char *name);

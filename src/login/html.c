@@ -248,7 +248,17 @@ void html_checkbox(struct buf *out, const char *name, const char *label, bool ch
 
 void html_submit(struct buf *out, const char *label)
 {
-    buf_puts(out, "<button type=\"submit\">");
+    html_submit_named(out, NULL, NULL, label);
+}
+
+void html_submit_named(struct buf *out, const char *name, const char *value, const char *label)
+{
+    buf_puts(out, "<button type=\"submit\"");
+    if (name) {
+        attr(out, "name", name);
+        attr(out, "value", value ? value : "");
+    }
+    buf_putc(out, '>');
     html_escape(out, label);
     buf_puts(out, "</button>\n");
 }
@@ -266,7 +276,8 @@ void html_button(struct buf *out, const char *name, const char *value, const cha
 /* ---- the stylesheet ---------------------------------------------------------------------- */
 
 /* Mobile first: one centred column of at most 28rem, 3rem touch targets, system fonts, contrast
- * of at least 4.5:1 for all text, a focus ring that is never removed, and dark mode. */
+ * of at least 4.5:1 for all text, a focus ring that is never removed, and dark mode. Long words
+ * (an e-mail address in a notice) wrap: else a phone zooms the whole page out to fit them. */
 const char html_style_css[] =
     ":root{color-scheme:light dark;--fg:#1b1f24;--bg:#f4f5f7;--card:#fff;--muted:#57606a;"
     "--accent:#0b5cad;--accent-fg:#fff;--border:#8c959f;--err-bg:#fdecea;--err:#8a1c12;"
@@ -277,7 +288,8 @@ const char html_style_css[] =
     "*,*::before,*::after{box-sizing:border-box}\n"
     "html{-webkit-text-size-adjust:100%;text-size-adjust:100%}\n"
     "body{margin:0;background:var(--bg);color:var(--fg);line-height:1.5;font-size:1.0625rem;"
-    "font-family:system-ui,-apple-system,\"Segoe UI\",Roboto,\"Helvetica Neue\",Arial,sans-serif}\n"
+    "font-family:system-ui,-apple-system,\"Segoe UI\",Roboto,\"Helvetica Neue\",Arial,sans-serif;"
+    "overflow-wrap:anywhere}\n"
     "main{max-width:28rem;margin:0 auto;padding:1.5rem 1rem 3rem;background:var(--card);min-height:100vh}\n"
     "@media (min-width:30rem){main{margin:2rem auto;min-height:0;border-radius:.75rem;padding:2rem;"
     "box-shadow:0 1px 4px rgba(0,0,0,.15)}}\n"
@@ -368,7 +380,9 @@ void html_csp(struct buf *out, const char *const *hosts, size_t nhosts)
 const struct html_header html_security_headers[] = {
     {"X-Frame-Options", "DENY"},
     {"X-Content-Type-Options", "nosniff"},
-    {"Referrer-Policy", "no-referrer"},
+    /* Not no-referrer: with it a browser sends "Origin: null" on our own forms, and the legacy
+     * form's Origin guard then refuses connectd's own page. Other sites still get no Referer. */
+    {"Referrer-Policy", "same-origin"},
     {"Cache-Control", "no-store"},
 };
 const size_t html_security_header_count = sizeof html_security_headers / sizeof html_security_headers[0];

@@ -78,6 +78,8 @@ void html_input(struct buf *out, const char *type, const char *name, const char 
 void html_checkbox(struct buf *out, const char *name, const char *label, bool checked);
 /* The primary button: <button type="submit">label</button>. */
 void html_submit(struct buf *out, const char *label);
+/* The primary button sending name=value (NULL name: none), e.g. the legacy form's loginButton. */
+void html_submit_named(struct buf *out, const char *name, const char *value, const char *label);
 /* A named submit button, e.g. the flow event "cancel"; secondary styling and formnovalidate,
  * so it works with required fields left empty. */
 void html_button(struct buf *out, const char *name, const char *value, const char *label);
@@ -106,7 +108,7 @@ struct html_header {
     const char *name, *value;
 };
 /* The fixed headers of every login page besides the CSP: X-Frame-Options: DENY,
- * X-Content-Type-Options: nosniff, Referrer-Policy: no-referrer, Cache-Control: no-store. */
+ * X-Content-Type-Options: nosniff, Referrer-Policy: same-origin, Cache-Control: no-store. */
 extern const struct html_header html_security_headers[];
 extern const size_t html_security_header_count;
 

@@ -5,6 +5,7 @@
 #include "login/i18n.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 static const char *const catalogue[MSG_COUNT][LANG_COUNT] = {
     [MSG_LOGIN_TITLE] = {"Log in", "Logg inn"},
@@ -41,6 +42,15 @@ static const char *const catalogue[MSG_COUNT][LANG_COUNT] = {
     [MSG_APPROVE] = {"Allow", "Tillat"},
     [MSG_DENY] = {"Deny", "Avslå"},
     [MSG_LOGGED_OUT] = {"You are logged out.", "Du er logget ut."},
+    [MSG_TOO_MANY_REQUESTS] = {"Too many requests. Please wait a moment and try again.",
+                               "For mange forespørsler. Vent litt og prøv igjen."},
+    [MSG_CODE_MAIL_SUBJECT] = {"Your one-time code", "Din engangskode"},
+    [MSG_CODE_MAIL_BODY] = {"Your one-time code is %s.\n\nIt is valid for 10 minutes. If you did not ask for it, "
+                            "you can ignore this e-mail.",
+                            "Engangskoden din er %s.\n\nDen er gyldig i 10 minutter. Har du ikke bedt om den, "
+                            "kan du se bort fra denne e-posten."},
+    [MSG_CODE_SMS] = {"Your one-time code is %s. It is valid for 10 minutes.",
+                      "Engangskoden din er %s. Den er gyldig i 10 minutter."},
 };
 
 const char *i18n(enum lang l, enum msg m)
@@ -51,6 +61,20 @@ const char *i18n(enum lang l, enum msg m)
         l = LANG_EN;
     const char *s = catalogue[m][l];
     return s ? s : "";
+}
+
+bool i18n_subst(char *out, size_t cap, enum lang l, enum msg m, const char *arg)
+{
+    const char *t = i18n(l, m), *hole = strstr(t, "%s");
+    size_t head = hole ? (size_t)(hole - t) : strlen(t), alen = hole ? strlen(arg) : 0;
+    size_t tail = hole ? strlen(hole + 2) : 0;
+    if (head + alen + tail >= cap)
+        return false;
+    memcpy(out, t, head);
+    memcpy(out + head, arg, alen);
+    memcpy(out + head + alen, hole ? hole + 2 : "", tail + 1);
+    out[head + alen + tail] = '\0';
+    return true;
 }
 
 const char *i18n_tag(enum lang l)

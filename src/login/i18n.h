@@ -5,6 +5,7 @@
 #ifndef CONNECTD_LOGIN_I18N_H
 #define CONNECTD_LOGIN_I18N_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum lang {
@@ -44,11 +45,19 @@ enum msg {
     MSG_APPROVE,
     MSG_DENY,
     MSG_LOGGED_OUT,
+    MSG_TOO_MANY_REQUESTS, /* the plain 429 page of the per-address limit (spec README §10) */
+    MSG_CODE_MAIL_SUBJECT,
+    MSG_CODE_MAIL_BODY, /* %s: the code */
+    MSG_CODE_SMS,       /* %s: the code; short enough for one SMS */
     MSG_COUNT,
 };
 
 /* The text of m in l; English for an unknown l, "" for an unknown m. Never NULL. */
 const char *i18n(enum lang l, enum msg m);
+
+/* The text of m in l with its "%s" replaced by arg, as plain text (for e-mail and SMS, not
+ * HTML) into out[cap]; false when it does not fit. */
+bool i18n_subst(char *out, size_t cap, enum lang l, enum msg m, const char *arg);
 
 /* The BCP 47 tag for <html lang>: "en", "nb". */
 const char *i18n_tag(enum lang l);

@@ -16,12 +16,8 @@
 /* identity.md §4.4 rule 5: only the client's own origins may read the answer. */
 static void cors_headers(struct request *req, const struct gui *g)
 {
-    ssize_t i = h2o_find_header_by_str(&req->h2o->headers, H2O_STRLIT("origin"), -1);
-    if (i < 0)
-        return;
-    h2o_iovec_t o = req->h2o->headers.entries[i].value;
-    const char *origin = h2o_strdup(req->pool, o.base, o.len).base;
-    if (!gui_url_allowed(g, origin))
+    const char *origin = gui_origin(req);
+    if (origin == NULL || !gui_url_allowed(g, origin))
         return;
     reply_header(req, "access-control-allow-origin", origin);
     reply_header(req, "access-control-allow-credentials", "true");
@@ -78,11 +74,18 @@ static void stylesheet(struct request *req)
     reply_header(req, "cache-control", "public, max-age=3600");
 }
 
+/* status: queued (not yet sent, will be tried), sent, or failed (given up, with the reason). */
 static void add_message(const struct message_rec *m, void *arg)
 {
-    json_array_append_new(arg, json_pack("{s:I, s:s, s:s, s:s, s:s, s:o}", "id", (json_int_t)m->id, "channel",
-                                         m->channel, "recipient", m->recipient, "subject", m->subject, "body",
-                                         m->body, "created", json_instant(m->created_at)));
+    const char *status = m->sent_at ? "sent" : m->failed_at ? "failed" : "queued";
+    json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:s, s:I}", "id", (json_int_t)m->id, "channel", m->channel,
+                          "recipient", m->recipient, "subject", m->subject, "body", m->body, "created",
+                          json_instant(m->created_at), "status", status, "attempts", (json_int_t)m->attempts);
+    if (m->sent_at)
+        json_object_set_new(o, "sent", json_instant(m->sent_at));
+    if (m->last_error)
+        json_object_set_new(o, "lastError", json_string(m->last_error));
+    json_array_append_new(arg, o);
 }
 
 /* GET /user/sandbox/messages (--sandbox only): the newest messages the server would send. */
@@ -98,8 +101,8 @@ static void sandbox_messages(struct request *req)
 }
 
 static const struct route ROUTES[] = {
-    {HTTP_GET, "/user/loginCheck", AUTH_NONE, login_check, 0, NULL},
-    {HTTP_GET, "/user/logout", AUTH_NONE, logout, 0, NULL},
+    {HTTP_GET, "/user/loginCheck", AUTH_NONE, login_check, ROUTE_GUI, NULL},
+    {HTTP_GET, "/user/logout", AUTH_NONE, logout, ROUTE_GUI, NULL},
     {HTTP_GET, HTML_STYLE_PATH, AUTH_NONE, stylesheet, 0, NULL},
 };
 

@@ -5,10 +5,8 @@
  * prefix), 429 (the client's bucket); routing comes after. */
 #include "oauth/oauth.h"
 
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "oauth/basic.h"
 #include "oauth/cache.h"
@@ -45,28 +43,10 @@ void oauth_shutdown(void)
 
 /* ---- rate limits ------------------------------------------------------------------------- */
 
-/* The source address as a compact binary key (4 or 16 bytes). */
-static size_t source_key(struct request *req, unsigned char key[16])
-{
-    struct sockaddr_storage ss;
-    h2o_conn_t *conn = req->h2o->conn;
-    if (conn->callbacks->get_peername == NULL || conn->callbacks->get_peername(conn, (struct sockaddr *)&ss) == 0)
-        return 0;
-    if (ss.ss_family == AF_INET) {
-        memcpy(key, &((struct sockaddr_in *)&ss)->sin_addr, 4);
-        return 4;
-    }
-    if (ss.ss_family == AF_INET6) {
-        memcpy(key, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
-        return 16;
-    }
-    return 0;
-}
-
 bool auth_failures_allow(struct request *req, int *retry_after_s)
 {
     unsigned char key[16];
-    size_t n = failure_rate > 0 ? source_key(req, key) : 0;
+    size_t n = failure_rate > 0 ? request_peer_key(req, key) : 0;
     return n == 0 || ratelimit_peek(failure_limits, (const char *)key, n, failure_rate, 2 * failure_rate,
                                     ratelimit_now_us(), retry_after_s);
 }
@@ -74,7 +54,7 @@ bool auth_failures_allow(struct request *req, int *retry_after_s)
 void auth_failure_count(struct request *req)
 {
     unsigned char key[16];
-    size_t n = failure_rate > 0 ? source_key(req, key) : 0;
+    size_t n = failure_rate > 0 ? request_peer_key(req, key) : 0;
     if (n)
         ratelimit_take(failure_limits, (const char *)key, n, failure_rate, 2 * failure_rate, ratelimit_now_us(),
                        NULL);

@@ -1,6 +1,7 @@
 /* login.c — the login service's storage (store.h "login service", identity.md §3.1, §4.1, §4.2):
- * GUI users and passwords, sessions, remember-me tokens, one-time codes with their limits and
- * mailbox, password failures, authorization codes, approvals and clients' login settings.
+ * GUI users and passwords, sessions, remember-me tokens, one-time codes with their limits (and
+ * the message that carries each, delivered by store/messages.c), password failures,
+ * authorization codes, approvals and clients' login settings.
  * Secrets arrive in plaintext and only their SHA-256 hex is written or looked up. Expired rows
  * are swept by the calls that add rows of the same kind, so no table grows without bound.
  * Races are settled by the statements themselves (ON CONFLICT, guarded UPDATE ... RETURNING),
@@ -67,11 +68,9 @@ DB_STMT(st_otc_wrong, "UPDATE one_time_code SET attempts = attempts + 1\n"
                       " WHERE id = $1 AND used_at IS NULL AND attempts < $3 AND expires_at > $2 RETURNING attempts");
 
 DB_STMT(st_pwfail_sweep, "DELETE FROM password_failure WHERE at <= $1");
-DB_STMT(st_pwfail_insert, "INSERT INTO password_failure (credential, at) VALUES ($1, $2)");
-DB_STMT(st_pwfail_count, "SELECT count(*) FROM password_failure WHERE credential = $1 AND at > $2");
-
-DB_STMT(st_message_list, "SELECT id, channel, recipient, subject, body, created_at FROM message\n"
-                         " ORDER BY id DESC LIMIT $1");
+DB_STMT(st_pwfail_insert, "INSERT INTO password_failure (credential, source_addr, at) VALUES ($1, $2, $3)");
+DB_STMT(st_pwfail_count, "SELECT (SELECT count(*) FROM password_failure WHERE credential = $1 AND at > $3),\n"
+                         " (SELECT count(*) FROM password_failure WHERE source_addr = $2 AND at > $3)");
 
 DB_STMT(st_code_sweep, "DELETE FROM auth_code WHERE expires_at <= $1");
 DB_STMT(st_code_insert, "INSERT INTO auth_code (code_hash, client_id, user_id, redirect_uri, code_challenge,\n"
@@ -423,44 +422,20 @@ enum db_status store_otc_check(struct db *db, const char *credential, const char
 
 /* ---- password failures ------------------------------------------------------------------------ */
 
-enum db_status store_password_failure_add(struct db *db, const char *credential)
+enum db_status store_password_failure_add(struct db *db, const char *credential, const char *source_addr)
 {
     int64_t now = db_now_ms();
-    struct db_param p[] = {P_TEXT(credential), P_INT(now)};
-    return sweep_and_exec(db, &st_pwfail_sweep, now - PASSWORD_FAIL_WINDOW_MS, &st_pwfail_insert, p, 2);
+    struct db_param p[] = {P_TEXT(credential), P_TEXT(source_addr ? source_addr : ""), P_INT(now)};
+    return sweep_and_exec(db, &st_pwfail_sweep, now - PASSWORD_FAIL_WINDOW_MS, &st_pwfail_insert, p, 3);
 }
 
-enum db_status store_password_failures(struct db *db, const char *credential, int64_t *count)
+enum db_status store_password_failures(struct db *db, const char *credential, const char *source_addr,
+                                       int64_t *by_credential, int64_t *by_address)
 {
-    *count = 0;
-    struct db_param p[] = {P_TEXT(credential), P_INT(db_now_ms() - PASSWORD_FAIL_WINDOW_MS)};
-    return two_ints(db, &st_pwfail_count, p, 2, count, NULL);
-}
-
-/* ---- mailbox ----------------------------------------------------------------------------------- */
-
-enum db_status store_message_list(struct db *db, int limit, void (*fn)(const struct message_rec *m, void *arg),
-                                  void *arg)
-{
-    struct db_param p = P_INT(limit > 0 ? limit : 0);
-    struct db_rows *r = NULL;
-    enum db_status s = db_query(db, &st_message_list, &p, 1, &r);
-    if (s != DB_OK)
-        return s;
-    while (db_next(r)) {
-        struct message_rec m = {
-            .id = db_int(r, 0),
-            .channel = db_text(r, 1),
-            .recipient = db_text(r, 2),
-            .subject = db_text(r, 3),
-            .body = db_text(r, 4),
-            .created_at = db_int(r, 5),
-        };
-        fn(&m, arg);
-    }
-    s = db_rows_status(r);
-    db_rows_free(r);
-    return s;
+    *by_credential = *by_address = 0;
+    struct db_param p[] = {P_TEXT(credential), P_TEXT(source_addr ? source_addr : ""),
+                           P_INT(db_now_ms() - PASSWORD_FAIL_WINDOW_MS)};
+    return two_ints(db, &st_pwfail_count, p, 3, by_credential, by_address);
 }
 
 /* ---- authorization codes and approvals ---------------------------------------------------------- */

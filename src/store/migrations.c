@@ -212,6 +212,19 @@ static const struct migration migrations[] = {
      "ALTER TABLE client ADD COLUMN remember_cookie TEXT NOT NULL DEFAULT 'connectid_remember';\n"
      "ALTER TABLE client ADD COLUMN require_approval INTEGER NOT NULL DEFAULT 0;\n"
      "ALTER TABLE client ADD COLUMN require_pkce INTEGER NOT NULL DEFAULT 0;\n"},
+    /* Delivery of the message outbox (login/messenger.c): a claim lease so that several
+     * processes on one database never send one message twice while alive, and a sender that
+     * dies mid-send leaves the message to another after the lease; retries at next_attempt_at;
+     * a message is either sent, failed (with the reason) or still due. And wrong passwords
+     * counted per source address too (identity.md §4.1 throttling per IP). */
+    {5, "message delivery",
+     "ALTER TABLE message ADD COLUMN next_attempt_at BIGINT NOT NULL DEFAULT 0;\n"
+     "ALTER TABLE message ADD COLUMN claimed_until BIGINT NOT NULL DEFAULT 0;\n"
+     "ALTER TABLE message ADD COLUMN failed_at BIGINT;\n"
+     "ALTER TABLE message ADD COLUMN last_error TEXT;\n"
+     "CREATE INDEX message_created ON message (created_at);\n"
+     "ALTER TABLE password_failure ADD COLUMN source_addr TEXT NOT NULL DEFAULT '';\n"
+     "CREATE INDEX password_failure_source ON password_failure (source_addr, at);\n"},
     /* Customer Data and User Data (customer.md): the customer record of §1.3 (string lists as
      * JSON array text; customer_contact indexes its e-mails and phone numbers for search, lower-
      * cased e-mails), its addresses (one row per home, temporary, permanent or historical

@@ -228,6 +228,7 @@ enum db_status store_server_secret(struct db *db, const char *name, char out[129
 #define PASSWORD_FAIL_WINDOW_MS (15LL * 60 * 1000)        /* 10 wrong in 15 min ... */
 #define PASSWORD_FAIL_LIMIT 10
 #define PASSWORD_LOCK_MS (15LL * 60 * 1000)               /* ... lock password attempts 15 min */
+#define PASSWORD_FAIL_PER_ADDRESS 100 /* wrong passwords from one address in the window, then "try later" */
 #define AUTH_CODE_TTL_MS (10LL * 60 * 1000)               /* §3.1 rule 5 */
 #define PASSWORD_HASH_MAX 256                             /* room for an Argon2id PHC string */
 #define AUTH_CODE_URI_MAX 2048                            /* longest redirect_uri the store keeps */
@@ -314,13 +315,28 @@ enum otc_check_outcome {
 enum db_status store_otc_check(struct db *db, const char *credential, const char *code,
                                enum otc_check_outcome *outcome);
 
-/* Records one wrong password for the credential (known or not: no enumeration). */
-enum db_status store_password_failure_add(struct db *db, const char *credential);
-/* Number of wrong passwords for the credential in the last PASSWORD_FAIL_WINDOW_MS; password
- * attempts are refused while it is >= PASSWORD_FAIL_LIMIT. */
-enum db_status store_password_failures(struct db *db, const char *credential, int64_t *count);
+/* Records one wrong password for the credential (known or not: no enumeration), sent from
+ * source_addr. */
+enum db_status store_password_failure_add(struct db *db, const char *credential, const char *source_addr);
+/* Wrong passwords in the last PASSWORD_FAIL_WINDOW_MS for the credential and from the address.
+ * Password attempts for the credential are refused while the first is >= PASSWORD_FAIL_LIMIT
+ * (looking like a wrong password), and from the address while the second is >=
+ * PASSWORD_FAIL_PER_ADDRESS (with "try later": one address guessing across many credentials). */
+enum db_status store_password_failures(struct db *db, const char *credential, const char *source_addr,
+                                       int64_t *by_credential, int64_t *by_address);
 
-/* One message of the mailbox (the sandbox page lists them; delivery comes later). */
+/* ---- the message outbox (store/messages.c) ----
+ * Messages are appended by store_otc_issue; login/messenger.c delivers them. A message is due
+ * while it is neither sent nor failed, its next attempt time has come and no live claim holds
+ * it. Claims are leases: a sender that dies mid-send leaves the message to the next claimer. */
+
+#define MESSAGE_MAX_AGE_MS (10LL * 60 * 1000)     /* a code is dead after this: so is its message */
+#define MESSAGE_KEEP_MS (24LL * 60 * 60 * 1000)   /* then the row goes (it held a code) */
+#define MESSAGE_RECIPIENT_MAX 128
+#define MESSAGE_SUBJECT_MAX 256
+#define MESSAGE_BODY_MAX 1024
+
+/* One message of the mailbox, as the sandbox page lists it. */
 struct message_rec {
     int64_t id;
     const char *channel;
@@ -328,11 +344,39 @@ struct message_rec {
     const char *subject;
     const char *body;
     int64_t created_at;
+    int64_t attempts;
+    int64_t sent_at;        /* 0: not sent */
+    int64_t failed_at;      /* 0: not given up */
+    const char *last_error; /* NULL when none */
 };
 /* Calls fn for the newest `limit` messages, newest first. The record points into the current
  * row: valid only during the call. */
 enum db_status store_message_list(struct db *db, int limit, void (*fn)(const struct message_rec *m, void *arg),
                                   void *arg);
+
+/* A claimed message, copied out of the row. attempts counts this one. */
+struct message_claim {
+    int64_t id;
+    char channel[8];
+    char recipient[MESSAGE_RECIPIENT_MAX];
+    char subject[MESSAGE_SUBJECT_MAX];
+    char body[MESSAGE_BODY_MAX];
+    int64_t attempts;
+};
+/* Claims the oldest due message of the channels asked for (email, sms) for lease_ms; *found
+ * false when none is due. Concurrent claimers (threads or processes) never get the same one. */
+enum db_status store_message_claim(struct db *db, bool email, bool sms, int64_t lease_ms, bool *found,
+                                   struct message_claim *out);
+/* The outcome of a claimed message's attempt. Sent and failed scrub the body unless keep_body
+ * (the sandbox mailbox shows it): once delivered or given up, the code has no business at rest. */
+enum db_status store_message_sent(struct db *db, int64_t id, bool keep_body);
+/* Due again after delay_ms. */
+enum db_status store_message_retry(struct db *db, int64_t id, int64_t delay_ms, const char *error);
+enum db_status store_message_failed(struct db *db, int64_t id, const char *error, bool keep_body);
+/* Gives up on undelivered messages of the channels asked for that are older than
+ * MESSAGE_MAX_AGE_MS (their code has expired) and deletes every message older than
+ * MESSAGE_KEEP_MS. *expired (may be NULL) receives how many were given up. */
+enum db_status store_message_sweep(struct db *db, bool email, bool sms, bool keep_body, int64_t *expired);
 
 /* Authorization codes (§3.1 rule 5, §3.2 rule 5). */
 struct auth_code_new {

@@ -10,7 +10,8 @@ each server gets its own freshly created database, dropped again at teardown. Te
 Fixtures:
   server          session-scoped server (--sandbox --workers 2 --auth-fail-rate 0) for tests
                   that only read (every test comes from 127.0.0.1, so the per-address limit of
-                  failed authentications is off there; test it on a server_factory server)
+                  failed authentications is off there; test it on a server_factory server).
+                  Every server gets --gui-rate 0 unless the test passes its own --gui-rate.
   server_factory  starts extra servers with their own flags; stops them at the test's end.
                   server_factory(db=other.db) starts a second server on another's database.
   fresh_db        a fresh database URL without a server (for CLI tests)
@@ -132,6 +133,10 @@ class Server:
                      "--db", db.url, "--workers", str(workers), "--access-log", self.access_log]
         if sandbox:
             self.argv.append("--sandbox")
+        # Every test comes from 127.0.0.1, so the per-address limit of the login pages would
+        # throttle the suites that walk them; tests of that limit pass their own --gui-rate.
+        if "--gui-rate" not in extra_args:
+            self.argv += ["--gui-rate", "0"]
         self.argv += list(extra_args)
         self.stopped_by_test = False
         self._out = open(self.stdout_path, "wb")

@@ -218,6 +218,33 @@ def test_coming_back_through_the_error_url_redirects_access_denied(server):
     assert location(headers)[1] == {"error": "server_error", "state": "xyz"}
 
 
+def form_action(csp):
+    directive = [d.strip() for d in csp.split(";") if d.strip().startswith("form-action ")]
+    assert len(directive) == 1, csp
+    return directive[0].split()[1:]
+
+
+def test_login_page_of_an_authorization_lets_its_form_reach_the_redirect_uri(server):
+    # Browsers check a form's CSP form-action against every redirect after the POST: login ->
+    # authorize -> redirect_uri. A client registered with no redirect host (the code flow needs
+    # none) must still get the browser back, so the redirect URIs' hosts are in the login page's
+    # form-action (found by the browser tests: Chromium blocked the POST).
+    cid, _ = add_client(server.db.url, grants="authorization_code", redirect_uri=[
+        "https://cb.example.net/callback", "http://127.0.0.1:8999/cb?x=1"])
+    _, headers, _ = authorize(server, params(cid, redirect_uri="https://cb.example.net/callback"))
+    status, headers, _ = http_request(server, "GET", headers["Location"])
+    assert status == 200
+    assert form_action(headers["Content-Security-Policy"]) == [
+        "'self'", "http://cb.example.net", "https://cb.example.net", "http://127.0.0.1:8999", "https://127.0.0.1:8999"]
+    # The same client's plain login page (returnUrl on a redirect host) lists only those hosts.
+    run_cli("client", "update", "--db", server.db.url, "--id", cid, "--redirect-host", "news.example.no")
+    status, headers, _ = http_request(server, "GET", "/user/login?" + urllib.parse.urlencode({
+        "clientId": cid, "returnUrl": "https://news.example.no/ok", "errorUrl": "https://news.example.no/err"}))
+    assert status == 200
+    assert form_action(headers["Content-Security-Policy"]) == [
+        "'self'", "http://news.example.no", "https://news.example.no"]
+
+
 def test_a_session_of_a_blocked_user_counts_as_none(server):
     cid, _ = new_client(server)
     _, cookie = browser(server, new_user(server, state="BLOCKED"))

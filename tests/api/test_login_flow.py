@@ -131,6 +131,7 @@ def assert_page_headers(h):
     assert h["Content-Type"].startswith("text/html")
     assert h["X-Frame-Options"] == "DENY"
     assert h["Cache-Control"] == "no-store"
+    assert h["Referrer-Policy"] == "same-origin"
     assert "https://example.no" in h["Content-Security-Policy"]
 
 
@@ -455,6 +456,11 @@ def test_legacy_oauth_login_form(server, web):
         {"clientId": web, "returnUrl": OK, "errorUrl": ERR}))
     page = page.decode()
     assert st == 200 and 'name="j_username"' in page and 'name="j_password"' in page and 'name="loginButton"' in page
+    # Under no-referrer a browser posts this page with "Origin: null", which the Origin guard
+    # refuses (found by the browser tests); same-origin lets it send our origin.
+    assert h["Referrer-Policy"] == "same-origin"
+    # Its button is the primary one: styled as the main action, and it checks the required fields.
+    assert '<button type="submit" name="loginButton" value="1">' in page
     form = {"j_username": cred, "j_password": PASSWORD, "loginButton": "1", "clientId": web, "returnUrl": OK,
             "errorUrl": ERR}
     hdr = {"Content-Type": "application/x-www-form-urlencoded"}
