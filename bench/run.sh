@@ -33,15 +33,30 @@ workers="${BENCH_WORKERS:-2}"
 #              authentication (secret check) plus the token lookup.
 #   capi-auth  GET /capi/v1/client/ping with that client's bearer token: authenticated, but no
 #              route yet, so 404 NoHandlerFound. It measures the bearer-authentication path.
+#   customer-10k, customer-1m
+#              GET /capi/v1/client/customer/info/{customerNumber} (List customer info - client
+#              mode) for a random customer of the bench partner on every request, after
+#              `connectd import customers` has loaded 10k (then 1M) customers into the running
+#              server's database. The import rate and, after customer-1m, connectd's resident
+#              memory are printed with the figures.
 FIGURES=(
     "healthz /healthz 2xx"
     "token /user/oauth/token 2xx token.lua"
     "capi-auth /capi/v1/client/ping 404 capi-auth.lua"
+    "customer-10k /capi/v1/client/customer/info/1000000 2xx customer-10k.lua"
+    "customer-1m /capi/v1/client/customer/info/1000000 2xx customer-1m.lua"
 )
 
-# The client the OAuth figures use: unlimited rates (0), a fixed secret.
+# The client the OAuth and customer figures use: unlimited rates (0), a fixed secret, and the
+# partner the customers are imported for.
 bench_client="bench.client"
 bench_secret="bench-secret-0123456789abcdef"
+bench_partner="bench"
+# The customer figures' database sizes (BENCH_CUSTOMERS_SMALL / _LARGE shrink them for a quick
+# run) and the first customer number.
+customers_small="${BENCH_CUSTOMERS_SMALL:-10000}"
+customers_large="${BENCH_CUSTOMERS_LARGE:-1000000}"
+first_customer=1000000
 
 die() { echo "bench: $*" >&2; exit 1; }
 
@@ -102,7 +117,7 @@ wait_port "$nginx_port" "$nginx_pid" nginx
 
 # --- register the bench client, start connectd ---------------------------------------------
 "$connectd_bin" client add --db "sqlite:$tmp/bench.db" --id "$bench_client" --grants client_credentials \
-    --secret "$bench_secret" --token-rate 0 --capi-rate 0 >"$tmp/client-add.out" 2>&1 ||
+    --secret "$bench_secret" --token-rate 0 --capi-rate 0 --partner "$bench_partner" >"$tmp/client-add.out" 2>&1 ||
     { cat "$tmp/client-add.out" >&2; die "connectd client add failed"; }
 connectd_port="$(free_port)"
 "$connectd_bin" serve --listen "127.0.0.1:$connectd_port" --db "sqlite:$tmp/bench.db" \
@@ -137,6 +152,54 @@ cat >"$tmp/capi-auth.lua" <<EOF
 wrk.method = "GET"
 wrk.headers["Authorization"] = "Bearer $access_token"
 EOF
+# customer_script NAME COUNT: a random one of the first COUNT customers on every request (each
+# wrk thread seeds its own generator).
+customer_script() {
+    cat >"$tmp/$1" <<EOF
+local first, count = $first_customer, $2
+local headers = {["Authorization"] = "Bearer $access_token"}
+init = function(args)
+    math.randomseed(os.time() + (tonumber(tostring({}):match("0x(%x+)"), 16) or 0))
+end
+request = function()
+    return wrk.format("GET", "/capi/v1/client/customer/info/" .. (first + math.random(0, count - 1)), headers)
+end
+EOF
+}
+customer_script customer-10k.lua "$customers_small"
+customer_script customer-1m.lua "$customers_large"
+
+# customers_up_to N: imports customers into the running server's database until it has N,
+# recording the import rate.
+customers_loaded=0
+notes=()
+customers_up_to() {
+    local want=$1 n t0 t1
+    (( want > customers_loaded )) || return 0
+    n=$(( want - customers_loaded ))
+    t0=$(date +%s.%N)
+    /usr/bin/python3 "$repo/bench/customers.py" $(( first_customer + customers_loaded )) "$n" |
+        "$connectd_bin" import customers - --db "sqlite:$tmp/bench.db" --partner "$bench_partner" \
+            >>"$tmp/import.out" 2>&1 || { cat "$tmp/import.out" >&2; die "importing customers failed"; }
+    t1=$(date +%s.%N)
+    notes+=("$(awk -v n="$n" -v a="$t0" -v b="$t1" -v total="$want" \
+        'BEGIN {printf "import: %d customers (to %d) in %.1f s, %.0f customers/s", n, total, b - a, n / (b - a)}')")
+    echo "bench: ${notes[-1]}" >&2
+    customers_loaded=$want
+}
+
+# setup_figure NAME: what a figure needs before it runs.
+setup_figure() {
+    case "$1" in
+        customer-10k) customers_up_to "$customers_small" ;;
+        customer-1m) customers_up_to "$customers_large" ;;
+    esac
+}
+
+# rss_note: connectd's resident memory (anonymous, and file-backed: SQLite maps the database).
+rss_note() {
+    awk '/^VmRSS|^RssAnon|^RssFile/ {v[$1] = $2} END {printf "connectd resident memory %.0f MB (anonymous %.0f MB, mapped database and files %.0f MB)", v["VmRSS:"] / 1024, v["RssAnon:"] / 1024, v["RssFile:"] / 1024}' "/proc/$connectd_pid/status"
+}
 
 # --- measure -------------------------------------------------------------------------------
 # run_wrk URL DURATION [SCRIPT] -> prints "req_per_sec p99_ms non2xx socket_errors"
@@ -158,7 +221,7 @@ probe_status() {
     local args=()
     case "${3:-}" in
         token.lua) args=(-u "$bench_client:$bench_secret" -d grant_type=client_credentials) ;;
-        capi-auth.lua) args=(-H "Authorization: Bearer $access_token") ;;
+        capi-auth.lua|customer-*.lua) args=(-H "Authorization: Bearer $access_token") ;;
     esac
     curl -s -o /dev/null -w '%{http_code}' -m 10 "${args[@]}" "http://127.0.0.1:$1$2" || true
 }
@@ -173,6 +236,7 @@ rows=()
 for fig in "${FIGURES[@]}"; do
     read -r name path expect script <<<"$fig"
     if [[ -n "${BENCH_FIGURES:-}" && " $BENCH_FIGURES " != *" $name "* ]]; then continue; fi
+    setup_figure "$name"
     st="$(probe_status "$nginx_port" "$path" "$script")"
     [[ "$st" == 200 ]] || warn+=("$name: nginx answered $st to the probe request")
     st="$(probe_status "$connectd_port" "$path" "$script")"
@@ -197,6 +261,7 @@ for fig in "${FIGURES[@]}"; do
     ratio="$(awk -v c="$best_c" -v n="$best_n" 'BEGIN {if (n > 0) printf "%.2f", c / n; else print "n/a"}')"
     [[ "$expect" == 2xx ]] || name="$name($expect)"
     rows+=("$name $best_n $best_c $ratio $best_n_p99 $best_c_p99")
+    if [[ "$name" == customer-1m ]]; then notes+=("at $customers_large customers: $(rss_note)"); fi
 done
 
 kill -0 "$connectd_pid" 2>/dev/null || die "connectd died during the benchmark (see $tmp/connectd.err)"
@@ -206,6 +271,9 @@ printf "%-16s %14s %16s %8s %14s %16s\n" figure "nginx req/s" "connectd req/s" r
 for row in "${rows[@]+"${rows[@]}"}"; do
     read -r name n c ratio np cp <<<"$row"
     printf "%-16s %14.0f %16.0f %8s %14s %16s\n" "$name" "$n" "$c" "$ratio" "$np" "$cp"
+done
+for note in "${notes[@]+"${notes[@]}"}"; do
+    echo "$note"
 done
 for w in "${warn[@]+"${warn[@]}"}"; do
     echo "WARNING: $w"

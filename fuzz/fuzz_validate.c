@@ -13,6 +13,7 @@
 #include "codec/date.h"
 #include "codec/json.h"
 #include "codec/validate.h"
+#include "util/syntax.h"
 #include "codec/xml.h"
 
 #define CHECK(c)                                                                                  \
@@ -35,6 +36,7 @@ struct input {
     struct opt_int start;
     struct str_array emails;
     struct str_array types;
+    const char *mail, *phone;
     const json_t *extra;
     const char *id;
 };
@@ -58,6 +60,9 @@ static const struct field fields[] = {
     {"types", FIELD_STRING_ARRAY, 0, 0, types, offsetof(struct input, types)},
     {"extra", FIELD_VALUE, 0, 0, NULL, offsetof(struct input, extra)},
     {"id", FIELD_STRING, FIELD_REQUIRED, 60, NULL, offsetof(struct input, id)},
+    /* after id, so the indices above stay put */
+    {"mail", FIELD_STRING, FIELD_EMAIL, 255, NULL, offsetof(struct input, mail)},
+    {"phone", FIELD_STRING, FIELD_E164, 20, NULL, offsetof(struct input, phone)},
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
@@ -137,6 +142,10 @@ static void check_success(const json_t *obj, const struct input *in)
     CHECK(p->extra == NULL || p->extra == json_object_get(obj, "extra"));
     CHECK(p->id != NULL);
     check_text(p->id, &fields[12]);
+    if (p->mail)
+        CHECK(email_syntax_ok(p->mail, strlen(p->mail)));
+    if (p->phone)
+        CHECK(e164_ok(p->phone, strlen(p->phone)));
 }
 
 static void check_failure(const struct validate_error *err)

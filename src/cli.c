@@ -14,6 +14,7 @@
 #include "config.h"
 #include "events/dispatcher.h"
 #include "http/server.h"
+#include "jobs.h"
 #include "login/gui.h"
 #include "login/messenger.h"
 #include "oauth/oauth.h"
@@ -126,6 +127,11 @@ static int parse_args(const char *prog, const struct command *c, int argc, char 
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             print_command_help(prog, c);
             return -1;
+        }
+        int file = flag_index(c->flags, "file");
+        if (strncmp(argv[i], "--", 2) != 0 && file >= 0 && args->counts[file] == 0) {
+            args->values[file][args->counts[file]++] = argv[i++]; /* `import customers FILE` */
+            continue;
         }
         if (strncmp(argv[i], "--", 2) != 0) {
             /* A command whose first flag is --id takes its value bare too: `events replay ID`. */
@@ -270,13 +276,15 @@ static int cmd_serve(struct config *cfg, struct cmd_args *args)
         return 1;
     oauth_init(cfg);
     gui_init(cfg);
+    /* The background threads (code messages, webhooks, due address moves) run beside the
+     * workers; each stops safely whether or not it started. */
     int rc = 1;
-    if (messenger_start(cfg)) {
-        if (dispatcher_start(cfg))
-            rc = server_run(cfg, router);
-        dispatcher_stop();
-        messenger_stop();
-    }
+    struct jobs *jobs = NULL;
+    if (messenger_start(cfg) && dispatcher_start(cfg) && (jobs = jobs_start(cfg)) != NULL)
+        rc = server_run(cfg, router);
+    jobs_stop(jobs);
+    dispatcher_stop();
+    messenger_stop();
     gui_shutdown();
     http_global_cleanup();
     oauth_shutdown();
@@ -294,6 +302,26 @@ static int cmd_migrate(struct config *cfg, struct cmd_args *args)
         return 1;
     printf("database at schema version %d\n", store_schema_version(db));
     db_close(db);
+    return 0;
+}
+
+/* ---- routes ---------------------------------------------------------------------------- */
+
+static const char *const MODE_NAMES[] = {"none", "client", "user"};
+
+/* Every route the server registers with these settings (docs/openapi.yaml is checked against
+ * it): "METHOD PATH MODE" per line. */
+static int cmd_routes(struct config *cfg, struct cmd_args *args)
+{
+    (void)args;
+    struct router *router = routes_build(cfg);
+    if (router == NULL)
+        return 1;
+    for (size_t i = 0; i < router_count(router); i++) {
+        const struct route *r = router_route(router, i);
+        printf("%s %s %s\n", http_method_name(r->method), r->path, MODE_NAMES[r->mode]);
+    }
+    router_free(router);
     return 0;
 }
 
@@ -324,6 +352,13 @@ static const struct command COMMANDS[] = {
     {"webhook remove", "Remove a webhook subscription.", CFG_DB, WEBHOOK_REMOVE_FLAGS, cmd_webhook_remove},
     {"events list", "List events and their deliveries, newest first.", CFG_DB, EVENTS_LIST_FLAGS, cmd_events_list},
     {"events replay", "Deliver an event again, with the same id.", CFG_DB, EVENTS_REPLAY_FLAGS, cmd_events_replay},
+    {"import customers", "Load customers from JSON lines (FILE or - for stdin).", CFG_DB, IMPORT_FLAGS,
+     cmd_import_customers},
+    {"import subscriptions", "Load subscriptions from JSON lines.", CFG_DB, IMPORT_FLAGS, cmd_import_subscriptions},
+    {"import products", "Load products from JSON lines.", CFG_DB, IMPORT_FLAGS, cmd_import_products},
+    {"import categories", "Load category descriptions from JSON lines.", CFG_DB, IMPORT_FLAGS,
+     cmd_import_categories},
+    {"routes", "List the routes the server registers (METHOD PATH MODE).", CFG_SERVE, NULL, cmd_routes},
     {"version", "Print the version.", 0, NULL, cmd_version},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
@@ -367,7 +402,10 @@ int cli_main(int argc, char **argv)
     const struct command *c = NULL;
     int used = match_command(argc - 1, argv + 1, &c);
     if (used == 0) {
-        if (!strcmp(argv[1], "client"))
+        if (!strcmp(argv[1], "import"))
+            fprintf(stderr, "connectd import: expected customers, subscriptions, products or categories "
+                            "(see 'connectd --help')\n");
+        else if (!strcmp(argv[1], "client"))
             fprintf(stderr, "connectd client: expected add, list, show, update, rotate-secret or remove "
                             "(see 'connectd --help')\n");
         else if (!strcmp(argv[1], "webhook") || !strcmp(argv[1], "events"))

@@ -1,7 +1,8 @@
 /* cli.h — the command line: serve, migrate, client add|list|show|update|rotate-secret|remove,
- * webhook add|list|remove, events list|replay, version. cli.c parses flags (its own, and the
- * settings of config.c) and dispatches; the client commands live in cli_client.c, the webhook
- * and events commands in cli_events.c, and they share the small vocabulary below. */
+ * webhook add|list|remove, events list|replay, import customers|subscriptions|products|categories,
+ * routes, version. cli.c parses flags (its own, and the settings of config.c) and dispatches; the
+ * client commands live in cli_client.c, the webhook and events commands in cli_events.c, the
+ * import commands in cli_import.c, and they share the small vocabulary below. */
 #ifndef CONNECTD_CLI_H
 #define CONNECTD_CLI_H
 
@@ -56,5 +57,12 @@ int cmd_webhook_list(struct config *cfg, struct cmd_args *a);
 int cmd_webhook_remove(struct config *cfg, struct cmd_args *a);
 int cmd_events_list(struct config *cfg, struct cmd_args *a);
 int cmd_events_replay(struct config *cfg, struct cmd_args *a);
+
+/* cli_import.c */
+extern const struct cmd_flag IMPORT_FLAGS[];
+int cmd_import_customers(struct config *cfg, struct cmd_args *a);
+int cmd_import_subscriptions(struct config *cfg, struct cmd_args *a);
+int cmd_import_products(struct config *cfg, struct cmd_args *a);
+int cmd_import_categories(struct config *cfg, struct cmd_args *a);
 
 #endif

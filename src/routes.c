@@ -38,7 +38,9 @@ struct router *routes_build(const struct config *cfg)
     struct router *r = router_new();
     bool ok = add_table(r, ops_routes()) && add_table(r, oauth_routes()) && add_table(r, extid_routes()) &&
               add_table(r, login_routes()) && add_table(r, login_flow_routes()) &&
-              add_table(r, authorize_routes());
+              add_table(r, authorize_routes()) && add_table(r, customer_routes()) &&
+              add_table(r, address_routes()) && add_table(r, category_routes()) && add_table(r, reference_routes()) &&
+              add_table(r, credential_routes()) && add_table(r, metadata_routes()) && add_table(r, profile_routes());
     if (ok && cfg->sandbox)
         ok = add_table(r, sandbox_routes()) && add_table(r, login_sandbox_routes());
     if (!ok) {

@@ -65,17 +65,26 @@ static size_t skip_space(const char *data, size_t len)
     return i;
 }
 
+static enum body_kind kind_of_body(const char *content_type, size_t ct_len, const char *data, size_t len,
+                                   size_t first)
+{
+    if (content_type == NULL || skip_space(content_type, ct_len) == ct_len)
+        return first < len && data[first] == '<' ? KIND_XML : KIND_JSON;
+    return kind_of_media_type(content_type, ct_len);
+}
+
+bool body_is_xml(const char *content_type, size_t ct_len, const char *data, size_t len)
+{
+    return kind_of_body(content_type, ct_len, data, len, data ? skip_space(data, len) : len) == KIND_XML;
+}
+
 enum body_status body_parse(const char *content_type, size_t ct_len, const char *data, size_t len,
                             struct body *out)
 {
     out->value = NULL;
     out->xml = false;
     size_t first = data ? skip_space(data, len) : len;
-    enum body_kind kind;
-    if (content_type == NULL || skip_space(content_type, ct_len) == ct_len)
-        kind = first < len && data[first] == '<' ? KIND_XML : KIND_JSON;
-    else
-        kind = kind_of_media_type(content_type, ct_len);
+    enum body_kind kind = kind_of_body(content_type, ct_len, data, len, first);
     if (kind == KIND_OTHER)
         return BODY_UNSUPPORTED_MEDIA_TYPE;
     out->xml = kind == KIND_XML;

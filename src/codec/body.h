@@ -19,6 +19,10 @@ struct body {
     bool xml;      /* the body was XML (drives §7.1 rule 1 and array leniency) */
 };
 
+/* Whether body_parse would read this body as XML (by Content-Type, or by sniffing without
+ * one): JSON-only endpoints answer such bodies 415 before parsing them. */
+bool body_is_xml(const char *content_type, size_t ct_len, const char *data, size_t len);
+
 /* content_type may be NULL (header absent). */
 enum body_status body_parse(const char *content_type, size_t ct_len, const char *data, size_t len,
                             struct body *out);

@@ -288,6 +288,14 @@ int64_t date_out_ms(int64_t ms)
     return ms - (r < 0 ? r + 1000 : r);
 }
 
+int64_t date_day_start(int64_t ms)
+{
+    char day[11];
+    int64_t start = ms;
+    date_format_day(ms, day);
+    return date_parse_day(day, 10, &start) ? start : ms;
+}
+
 void date_format_day(int64_t ms, char out[11])
 {
     time_t t = floor_seconds(ms);

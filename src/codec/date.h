@@ -29,6 +29,8 @@ bool date_parse_text(const char *s, size_t len, int64_t *ms);
 bool date_parse_value(const json_t *v, int64_t *ms);
 /* Only yyyy-MM-dd (query filters `from`/`to`): the start of that day in the business zone. */
 bool date_parse_day(const char *s, size_t len, int64_t *ms);
+/* The start (00:00, business zone) of the day that holds ms: "today" of README §8. */
+int64_t date_day_start(int64_t ms);
 /* The start of the day after (for an inclusive `to`). */
 int64_t date_next_day(int64_t day_start_ms);
 

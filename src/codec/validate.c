@@ -16,6 +16,8 @@
 
 #include "codec/date.h"
 #include "util/buf.h"
+#include "util/pool.h"
+#include "util/syntax.h"
 
 #define NUM_TEXT_MAX 40 /* "%.17g" of any double, or any int64, fits */
 
@@ -66,22 +68,6 @@ static void fail(struct validate_error *err, const char *field, const char *fmt,
     va_start(ap, fmt);
     vsnprintf(err->message + n, sizeof err->message - (size_t)n, fmt, ap);
     va_end(ap);
-}
-
-/* h2o 2.2's pool hands out unaligned memory; arrays of pointers need alignment. */
-static void *pool_alloc_aligned(h2o_mem_pool_t *pool, size_t size)
-{
-    const size_t align = _Alignof(max_align_t);
-    uintptr_t p = (uintptr_t)h2o_mem_alloc_pool(pool, size + align - 1);
-    return (void *)((p + align - 1) & ~(uintptr_t)(align - 1));
-}
-
-static const char *pool_strndup(h2o_mem_pool_t *pool, const char *s, size_t len)
-{
-    char *p = h2o_mem_alloc_pool(pool, len + 1);
-    memcpy(p, s, len);
-    p[len] = '\0';
-    return p;
 }
 
 size_t utf8_length(const char *s, size_t len)
@@ -323,11 +309,20 @@ static void fail_enum(struct validate_error *err, const struct field *f)
     buf_free(&list);
 }
 
-/* The length limit and the enum: the rules a string and every string-array item obey. */
+/* The length limit, the format and the enum: the rules a string and every string-array item
+ * obey. */
 static bool check_text(const struct field *f, struct text t, struct validate_error *err)
 {
     if (f->max_len && utf8_length(t.s, t.len) > f->max_len) {
         fail(err, f->name, "must not be longer than %zu characters", f->max_len);
+        return false;
+    }
+    if ((f->flags & FIELD_EMAIL) && !email_syntax_ok(t.s, t.len)) {
+        fail(err, f->name, "must be a valid e-mail address");
+        return false;
+    }
+    if ((f->flags & FIELD_E164) && !e164_ok(t.s, t.len)) {
+        fail(err, f->name, "must be an E.164 phone number (+ and 8 to 15 digits)");
         return false;
     }
     if (f->allowed == NULL)
@@ -421,7 +416,7 @@ static bool take_string_array(const json_t *v, bool xml, const struct field *f,
         fail(err, f->name, "must be an array of strings");
         return false;
     }
-    struct str_array arr = {0, pool_alloc_aligned(pool, (cap ? cap : 1) * sizeof(char *))};
+    struct str_array arr = {0, pool_alloc(pool, (cap ? cap : 1) * sizeof(char *))};
     if (json_is_array(v)) {
         size_t i;
         json_t *item;

@@ -26,6 +26,9 @@ enum field_type {
 
 #define FIELD_REQUIRED 0x1
 #define FIELD_POSTAL_CODE 0x2 /* a numeric value is zero-padded to 4 digits when countryCode is NO or absent */
+#define FIELD_EMAIL 0x4       /* strings and items: a valid e-mail address (util/syntax.h) */
+#define FIELD_E164 0x8        /* strings and items: an E.164 phone number, '+' and 8..15 digits */
+#define FIELD_WRITE_ONLY 0x10 /* accepted and stored, never rendered in a reply (codec/record.h) */
 
 struct field {
     const char *name;

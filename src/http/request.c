@@ -88,6 +88,26 @@ bool request_query_or_reply(struct request *req, struct form *f)
     return reply_validation(req, "query: malformed percent-encoding");
 }
 
+bool request_path_or_reply(struct request *req, const struct field *fields, size_t n, void *out)
+{
+    json_t *params = json_object();
+    for (size_t i = 0; i < req->match.nparams; i++) {
+        const struct route_param *p = &req->match.params[i];
+        json_t *v = json_stringn(p->value, p->len);
+        if (v == NULL) {
+            json_decref(params);
+            return reply_validation(req, "%.*s: must be UTF-8 text", (int)p->name_len, p->name);
+        }
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)p->name_len, p->name);
+        json_object_set_new(params, name, v);
+    }
+    struct validate_error err;
+    bool ok = validate_fields(params, false, fields, n, out, req->pool, &err);
+    json_decref(params);
+    return ok || reply_validation(req, "%s", err.message);
+}
+
 bool request_body_or_reply(struct request *req, const struct field *fields, size_t n, void *out)
 {
     struct validate_error err;

@@ -84,6 +84,11 @@ size_t request_peer_key(const struct request *req, unsigned char key[16]);
 const char *request_peer_text(struct request *req);
 /* Parses the query string into f. On a malformed query answers 400 and returns false. */
 bool request_query_or_reply(struct request *req, struct form *f);
+/* Validates the path parameters against a field table (validate.h) the way a body is: each
+ * parameter is its decoded text, so integers, limits and enums read as in bodies ("productCode:
+ * must not be longer than 12 characters"). Answers 400 and returns false on the first
+ * violation. */
+bool request_path_or_reply(struct request *req, const struct field *fields, size_t n, void *out);
 /* Validates the parsed body against a field table (validate.h); answers 400 and returns false
  * on the first violation. */
 bool request_body_or_reply(struct request *req, const struct field *fields, size_t n, void *out);

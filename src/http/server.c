@@ -105,6 +105,10 @@ static bool body_or_reply(struct request *req)
 {
     size_t ctlen;
     const char *ct = request_header(req, H2O_TOKEN_CONTENT_TYPE, &ctlen);
+    /* JSON-only endpoints (metadata) refuse XML, even malformed XML, as a media type. */
+    if ((req->match.route->flags & ROUTE_JSON_ONLY) &&
+        body_is_xml(ct, ctlen, req->h2o->entity.base, req->h2o->entity.len))
+        return reply_error(req, 415, EXC_MEDIA_TYPE, "This endpoint takes JSON bodies only");
     switch (body_parse(ct, ctlen, req->h2o->entity.base, req->h2o->entity.len, &req->body)) {
     case BODY_OK:
         return true;

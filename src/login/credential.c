@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "util/syntax.h"
+
 static bool is_ws(char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
@@ -16,61 +18,14 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-static bool is_alnum(char c)
-{
-    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
 static char lower(char c)
 {
     return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
-/* Local part: atext of RFC 5322 plus dots, dots not first, last or doubled. */
-static bool email_local_ok(const char *s, size_t n)
-{
-    if (n == 0 || n > 64 || s[0] == '.' || s[n - 1] == '.')
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '.' ? s[i + 1] == '.' : !(is_alnum(c) || strchr("!#$%&'*+/=?^_`{|}~-", c)))
-            return false;
-    }
-    return true;
-}
-
-/* Domain: two or more labels of [A-Za-z0-9-], each 1..63, not starting or ending with '-';
- * the last label not all digits (that would be an IP address or a typo). */
-static bool email_domain_ok(const char *s, size_t n)
-{
-    size_t labels = 0, i = 0;
-    bool all_digits = false;
-    while (i <= n) {
-        size_t start = i;
-        all_digits = true;
-        while (i < n && s[i] != '.') {
-            if (!is_alnum(s[i]) && s[i] != '-')
-                return false;
-            if (!is_digit(s[i]))
-                all_digits = false;
-            i++;
-        }
-        size_t len = i - start;
-        if (len == 0 || len > 63 || s[start] == '-' || s[i - 1] == '-')
-            return false;
-        labels++;
-        i++; /* past the dot, or past the end */
-    }
-    return labels >= 2 && !all_digits;
-}
-
 static enum credential_kind email_normalize(const char *s, size_t n, char *out, size_t cap)
 {
-    const char *at = memchr(s, '@', n);
-    if (n > CREDENTIAL_MAX || n + 1 > cap || memchr(at + 1, '@', n - (size_t)(at + 1 - s)))
-        return CREDENTIAL_INVALID;
-    size_t local = (size_t)(at - s);
-    if (!email_local_ok(s, local) || !email_domain_ok(at + 1, n - local - 1))
+    if (n > CREDENTIAL_MAX || n + 1 > cap || !email_syntax_ok(s, n))
         return CREDENTIAL_INVALID;
     for (size_t i = 0; i < n; i++)
         out[i] = lower(s[i]);

@@ -50,6 +50,11 @@ static enum db_status ensure_partner(struct db *db, const char *partner, int64_t
     return s;
 }
 
+enum db_status store_partner_ensure(struct db *db, const char *partner)
+{
+    return ensure_partner(db, partner, db_now_ms());
+}
+
 /* client_new's "use the default" values (0 for lifetimes, -1 for rates) made explicit. */
 static int64_t or_default(int64_t v, int64_t marker, int64_t dflt)
 {

@@ -295,6 +295,44 @@ void db_rollback(struct db *db)
     db->outbox_appended = false;
 }
 
+bool db_in_tx(const struct db *db)
+{
+    return db->in_tx;
+}
+
+enum db_status db_finish(struct db *db, enum db_status s)
+{
+    if (s == DB_OK)
+        return db_commit(db);
+    db_rollback(db);
+    return s;
+}
+
+/* ---- savepoints ---------------------------------------------------------------------------- */
+
+enum db_status db_unit_begin(struct db *db)
+{
+    if (!db->in_tx)
+        return db_fail(db, "SAVEPOINT", DB_ERROR, "no transaction is open");
+    return db_exec_script(db, "SAVEPOINT unit");
+}
+
+enum db_status db_unit_commit(struct db *db)
+{
+    return db_exec_script(db, "RELEASE SAVEPOINT unit");
+}
+
+enum db_status db_unit_rollback(struct db *db)
+{
+    /* Bypasses usable(): undoing the failed unit is exactly what a failed transaction needs. */
+    enum db_status s = db->drv->exec_script(db, "ROLLBACK TO SAVEPOINT unit");
+    if (s == DB_OK)
+        s = db->drv->exec_script(db, "RELEASE SAVEPOINT unit");
+    if (s == DB_OK)
+        db->tx_failed = false;
+    return s;
+}
+
 /* ---- liveness ------------------------------------------------------------------------------ */
 
 DB_STMT(st_ping, "SELECT 1");

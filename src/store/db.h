@@ -103,6 +103,19 @@ enum db_status db_query_first_int(struct db *db, struct db_stmt *st, const struc
 enum db_status db_begin(struct db *db);
 enum db_status db_commit(struct db *db);
 void db_rollback(struct db *db);
+/* Ends a transaction by the status of its work: commits on DB_OK (the commit's status is
+ * returned), else rolls back and returns s. */
+enum db_status db_finish(struct db *db, enum db_status s);
+/* Whether a transaction is open on the connection. */
+bool db_in_tx(const struct db *db);
+
+/* A savepoint inside the open transaction: one unit of work that can be undone alone (an
+ * import line), leaving the transaction usable even after a failed statement. Units do not
+ * nest. */
+enum db_status db_unit_begin(struct db *db);
+enum db_status db_unit_commit(struct db *db);
+/* Undoes the unit and clears a failure inside it. */
+enum db_status db_unit_rollback(struct db *db);
 
 /* Change notification, for the webhook dispatcher (events/dispatcher.c).
  * In this process: fn runs after every commit of a transaction that appended to the outbox

@@ -17,7 +17,9 @@
 
 /* ---- statements ------------------------------------------------------------------------------ */
 
-DB_STMT(st_user_insert, "INSERT INTO users (unique_id, state, created_at, updated_at) VALUES ($1, 'ACTIVE', $2, $2)");
+/* created_partner: the partner of the client the user signed up through (customer.md #118). */
+DB_STMT(st_user_insert, "INSERT INTO users (unique_id, state, created_at, updated_at, created_partner)\n"
+                        " VALUES ($1, 'ACTIVE', $2, $2, (SELECT partner_id FROM client WHERE client_id = $3))");
 DB_STMT(st_cred_insert, "INSERT INTO credential (scope, credential, credential_type, external_id, user_id,\n"
                         " created_at) VALUES ('', $1, $2, NULL, $3, $4) ON CONFLICT DO NOTHING RETURNING user_id");
 DB_STMT(st_user_find, "SELECT u.unique_id, u.state, c.credential_type, p.hash FROM credential c\n"
@@ -122,15 +124,6 @@ static enum db_status two_ints(struct db *db, struct db_stmt *st, const struct d
     return s;
 }
 
-/* Commits on DB_OK, else rolls back; the status of the whole. */
-static enum db_status finish(struct db *db, enum db_status s)
-{
-    if (s == DB_OK)
-        return db_commit(db);
-    db_rollback(db);
-    return s;
-}
-
 /* Deletes rows older than a cutoff, then runs st with p: the shape of every "add" here. */
 static enum db_status sweep_and_exec(struct db *db, struct db_stmt *sweep, int64_t cutoff, struct db_stmt *st,
                                      const struct db_param *p, int n)
@@ -142,7 +135,7 @@ static enum db_status sweep_and_exec(struct db *db, struct db_stmt *sweep, int64
     s = db_exec(db, sweep, &c, 1, NULL);
     if (s == DB_OK)
         s = db_exec(db, st, p, n, NULL);
-    return finish(db, s);
+    return db_finish(db, s);
 }
 
 /* ---- users and passwords --------------------------------------------------------------------- */
@@ -163,8 +156,8 @@ enum db_status store_login_user_create(struct db *db, const struct login_user_ne
     if (s != DB_OK)
         return s;
     int64_t now = db_now_ms();
-    struct db_param up[] = {P_TEXT(id), P_INT(now)};
-    s = db_exec(db, &st_user_insert, up, 2, NULL);
+    struct db_param up[] = {P_TEXT(id), P_INT(now), P_TEXT_OR_NULL(u->client_id)};
+    s = db_exec(db, &st_user_insert, up, 3, NULL);
     char type[2] = {u->credential_type, '\0'};
     bool inserted = false;
     if (s == DB_OK) {
@@ -181,7 +174,7 @@ enum db_status store_login_user_create(struct db *db, const struct login_user_ne
     }
     if (s == DB_OK)
         s = store_emit_user_created(db, id, u->client_id, u->credential_type, "GUI");
-    s = finish(db, s);
+    s = db_finish(db, s);
     if (s == DB_OK) {
         *created = true;
         memcpy(unique_id_out, id, sizeof id);
@@ -230,7 +223,7 @@ enum db_status store_login_password_set(struct db *db, const char *unique_id, co
         if (s == DB_OK)
             s = db_exec(db, &st_remember_delete_user, &idp, 1, NULL);
     }
-    s = finish(db, s);
+    s = db_finish(db, s);
     *found = s == DB_OK && exists;
     return s;
 }
@@ -369,7 +362,7 @@ enum db_status store_otc_issue(struct db *db, const char *credential, const char
                                 P_TEXT(msg->subject ? msg->subject : ""), P_TEXT(msg->body), P_INT(now)};
         s = db_exec(db, &st_message_insert, mp, 5, NULL);
     }
-    return finish(db, s);
+    return db_finish(db, s);
 }
 
 /* A wrong guess spends an attempt of the newest code even when the guess matches an older one:
@@ -395,7 +388,7 @@ enum db_status store_otc_check(struct db *db, const char *credential, const char
         s = db_rows_status(r);
     db_rows_free(r);
     if (s != DB_OK || !have)
-        return finish(db, s);
+        return db_finish(db, s);
 
     char h[TOKEN_HASH_HEX];
     hash_code(credential, code, h);
@@ -421,7 +414,7 @@ enum db_status store_otc_check(struct db *db, const char *credential, const char
         if (counted && attempts < OTC_MAX_WRONG)
             *outcome = OTC_WRONG;
     }
-    s = finish(db, s);
+    s = db_finish(db, s);
     if (s != DB_OK)
         *outcome = OTC_DEAD;
     return s;

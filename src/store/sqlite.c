@@ -372,6 +372,15 @@ static int first_column(void *arg, int ncol, char **vals, char **names)
     return 0;
 }
 
+/* Reads of pages missing from the connection's page cache come from a memory map of the file
+ * (up to 2 GiB) instead of a pread each: on a database of a million customers that is most
+ * pages, and the map makes a lookup there cost close to one in a small database (bench/). The
+ * map is the kernel's file cache, shared by every connection; it shows in the resident size as
+ * file-backed memory. The page cache itself is 16 MB per connection instead of 2 MB, so bulk
+ * imports spill fewer dirty pages to the WAL mid-transaction; savepoint journals (one per
+ * imported line) stay in memory rather than in temporary files. */
+#define SQLITE_TUNING "PRAGMA mmap_size=2147483648; PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY"
+
 static bool configure(sqlite3 *h, const char *path, char *err, size_t errlen)
 {
     sqlite3_busy_timeout(h, BUSY_TIMEOUT_MS);
@@ -379,7 +388,7 @@ static bool configure(sqlite3 *h, const char *path, char *err, size_t errlen)
     char *msg = NULL;
     int rc = sqlite3_exec(h, "PRAGMA journal_mode=WAL", first_column, mode, &msg);
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(h, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", NULL, NULL, &msg);
+        rc = sqlite3_exec(h, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; " SQLITE_TUNING, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "sqlite: cannot configure %s: %s", path, msg ? msg : sqlite3_errstr(rc));
         sqlite3_free(msg);

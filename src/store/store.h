@@ -91,6 +91,8 @@ struct client_update {
     const char *extid_types;
 };
 
+/* Creates the partner when missing (name = id, schema id = id upper-cased), as client add does. */
+enum db_status store_partner_ensure(struct db *db, const char *partner);
 /* DB_CONSTRAINT when the id exists. */
 enum db_status store_client_add(struct db *db, const struct client_new *c);
 /* DB_OK and *found. Fills out (free with client_rec_free) when found. */

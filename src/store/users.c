@@ -14,7 +14,8 @@
 
 DB_STMT(st_cred_find, "SELECT u.unique_id, u.state FROM credential c JOIN users u ON u.unique_id = c.user_id\n"
                       " WHERE c.scope = $1 AND c.credential = $2");
-DB_STMT(st_user_insert, "INSERT INTO users (unique_id, state, created_at, updated_at) VALUES ($1, $2, $3, $3)");
+DB_STMT(st_user_insert, "INSERT INTO users (unique_id, state, created_at, updated_at, created_partner)\n"
+                        " VALUES ($1, $2, $3, $3, $4)");
 DB_STMT(st_user_delete, "DELETE FROM users WHERE unique_id = $1");
 DB_STMT(st_cred_insert, "INSERT INTO credential (scope, credential, credential_type, external_id, user_id,\n"
                         " created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING user_id");
@@ -105,8 +106,8 @@ static enum db_status create_user(struct db *db, const struct extid_request *rq,
         return DB_ERROR;
     }
     int64_t now = db_now_ms();
-    struct db_param up[] = {P_TEXT(id), P_TEXT(state), P_INT(now)};
-    enum db_status s = db_exec(db, &st_user_insert, up, 3, NULL);
+    struct db_param up[] = {P_TEXT(id), P_TEXT(state), P_INT(now), P_TEXT(rq->partner)};
+    enum db_status s = db_exec(db, &st_user_insert, up, 4, NULL);
     if (s != DB_OK)
         return s;
     char type[2] = {rq->credential_type, '\0'};
@@ -139,15 +140,6 @@ static void result_fill(struct extid_result *out, const struct user_ref *u, bool
     out->new_user = created;
 }
 
-/* Commits on DB_OK, else rolls back; the status of the whole. */
-static enum db_status finish(struct db *db, enum db_status s)
-{
-    if (s == DB_OK)
-        return db_commit(db);
-    db_rollback(db);
-    return s;
-}
-
 /* ---- #127 ---------------------------------------------------------------------------------- */
 
 enum db_status store_extid_register(struct db *db, const struct extid_request *rq, struct extid_result *out)
@@ -170,7 +162,7 @@ enum db_status store_extid_register(struct db *db, const struct extid_request *r
     }
     if (s == DB_OK)
         result_fill(out, &u, created);
-    return finish(db, s);
+    return db_finish(db, s);
 }
 
 /* ---- #128 ---------------------------------------------------------------------------------- */
@@ -263,7 +255,7 @@ enum db_status store_extid_bind_customer(struct db *db, const struct extid_reque
         return s;
     }
     result_fill(out, &u, created);
-    return finish(db, DB_OK);
+    return db_finish(db, DB_OK);
 }
 
 /* ---- users, codes, secrets ------------------------------------------------------------------- */
@@ -290,7 +282,7 @@ enum db_status store_code_use(struct db *db, const char *jti, int64_t expires_at
         s = db_query_first_int(db, &st_code_insert, p, 2, &inserted, NULL);
     }
     if (own)
-        s = finish(db, s);
+        s = db_finish(db, s);
     return s == DB_OK && !inserted ? DB_CONSTRAINT : s;
 }
 

@@ -426,6 +426,25 @@ def db_query(db, sql):
     return out
 
 
+_CUSTOMER_NUMBERS = None
+
+
+def insert_customer(db, partner, number=None):
+    """Insert a bare customer (Kari Nordmann, one e-mail) of partner straight into the database,
+    for tests of other areas that only need one to exist; returns its number (fresh by default)."""
+    global _CUSTOMER_NUMBERS
+    if _CUSTOMER_NUMBERS is None:
+        import itertools
+        import random
+        _CUSTOMER_NUMBERS = itertools.count(random.randrange(10 ** 8, 10 ** 9) * 1000)
+    n = number if number is not None else next(_CUSTOMER_NUMBERS)
+    now = int(time.time() * 1000)
+    db_exec(db, "INSERT INTO customer (customer_number, partner_id, first_name, last_name, company_name, emails, "
+                "created_at, updated_at) VALUES (%d, '%s', 'Kari', 'Nordmann', NULL, '[\"kari%d@example.no\"]', "
+                "%d, %d)" % (n, partner, n, now, now))
+    return n
+
+
 def db_exec(db, sql):
     """Run one SQL statement that returns no rows (see db_query)."""
     db_query(db, sql)

@@ -27,7 +27,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import DB_KIND, ServerPool, add_client, db_exec, db_query, run_cli
+from conftest import DB_KIND, ServerPool, add_client, db_exec, db_query, insert_customer, run_cli
 from receivers import HttpReceiver, wait_until
 
 ACCOUNT = "408193426112"
@@ -119,13 +119,6 @@ class Client:
         return r.json()["uniqueId"]
 
 
-def new_customer(db, partner):
-    n = int(uuid.uuid4().int % 10 ** 9) + 10 ** 9
-    now = int(time.time() * 1000)
-    db_exec(db, "INSERT INTO customer (customer_number, partner_id, first_name, last_name, company_name, email, "
-                "created_at, updated_at) VALUES (%d, '%s', 'Kari', 'Nordmann', NULL, NULL, %d, %d)"
-            % (n, partner, now, now))
-    return n
 
 
 def insert_event(db, detail_type, source, detail):
@@ -225,7 +218,7 @@ def test_user_customer_linked_goes_to_its_own_path_with_the_fields_of_6_2(srv, r
     client = Client(srv, partner)
     webhook_add(srv.db, partner, rx.url + base, events="USER_CREATED,USER_CUSTOMER_LINKED",
                 paths=["/any", "USER_CUSTOMER_LINKED=/linked"])
-    cust = new_customer(srv.db, partner)
+    cust = insert_customer(srv.db, partner)
     r = client.post(EXTID_CUSTOMER, {"externalId": "ext-" + uuid.uuid4().hex, "credentialType": "D",
                                      "customerNumber": cust})
     assert r.status_code == 200, r.text
@@ -243,7 +236,7 @@ def test_a_subscription_gets_only_the_types_it_names(srv, rx):
     partner, base = new_partner(), prefix()
     client = Client(srv, partner)
     webhook_add(srv.db, partner, rx.url + base, events="USER_CUSTOMER_LINKED")
-    cust = new_customer(srv.db, partner)
+    cust = insert_customer(srv.db, partner)
     assert client.post(EXTID_CUSTOMER, {"externalId": "e" + uuid.uuid4().hex, "credentialType": "D",
                                         "customerNumber": cust}).status_code == 200
     wait_until(lambda: rx.at(base))

@@ -29,7 +29,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import JSON_CT, XML_CT, add_client, assert_error, db_exec, db_query, parse_xml
+from conftest import JSON_CT, XML_CT, add_client, assert_error, db_exec, db_query, insert_customer, parse_xml
 
 EXTID = "/capi/v1/client/extid"
 EXTID_CUSTOMER = "/capi/v1/client/extid/customer"
@@ -58,17 +58,8 @@ def new_ext():
     return "ext-" + uuid.uuid4().hex
 
 
-_customer_numbers = itertools.count(random.randrange(10 ** 8, 10 ** 9) * 1000)
-
-
-def new_customer(db, partner):
-    """Insert a customer of partner directly into the database; returns its number."""
-    n = next(_customer_numbers)
-    now = int(time.time() * 1000)
-    db_exec(db, "INSERT INTO customer (customer_number, partner_id, first_name, last_name, "
-                "company_name, email, created_at, updated_at) VALUES (%d, '%s', 'Kari', 'Nordmann', "
-                "NULL, 'kari%d@example.no', %d, %d)" % (n, partner, n, now, now))
-    return n
+# Numbers no customer has: above the range insert_customer (conftest) draws from.
+_customer_numbers = itertools.count(2 * 10 ** 12 + random.randrange(10 ** 9))
 
 
 def outbox(db, detail_type, unique_id):
@@ -267,7 +258,7 @@ def test_reference_examples_field_by_field(server_factory):
     c = Client(srv, partner)
     now = int(time.time() * 1000)
     db_exec(srv.db, "INSERT INTO customer (customer_number, partner_id, first_name, last_name, company_name, "
-                    "email, created_at, updated_at) VALUES (327492, '%s', 'Ola', 'Nordmann', NULL, NULL, %d, %d)"
+                    "emails, created_at, updated_at) VALUES (327492, '%s', 'Ola', 'Nordmann', NULL, NULL, %d, %d)"
             % (partner, now, now))
     ext = "59cb6372-d3db-11e5-ab30-625662870761"
 
@@ -325,7 +316,7 @@ def test_extid_code_claims(env):
     doc2 = ok(env.a.extid(ext, "D"))
     assert doc2["extidCode"] != doc["extidCode"]
     assert decode_code(doc2["extidCode"])[1]["jti"] != claims["jti"]
-    cust = new_customer(env.db, env.pa)
+    cust = insert_customer(env.db, env.pa)
     doc3 = ok(env.a.bind(ext, cust, "D"))
     _, c3 = decode_code(doc3["extidCode"])
     assert c3["jti"] not in (claims["jti"], decode_code(doc2["extidCode"])[1]["jti"])
@@ -384,7 +375,7 @@ def body_for(path, env, **fields):
     """A valid body for path, with fields overriding (None = leave the field out)."""
     body = {"externalId": new_ext(), "credentialType": "D"}
     if path == EXTID_CUSTOMER:
-        body["customerNumber"] = new_customer(env.db, env.pa)
+        body["customerNumber"] = insert_customer(env.db, env.pa)
     for k, v in fields.items():
         if v is None:
             body.pop(k, None)
@@ -468,14 +459,14 @@ def test_external_id_as_number_is_converted_to_text(env):
     n = random.randrange(10 ** 14, 10 ** 15)
     r = env.a.post(EXTID, raw='{"externalId": %d, "credentialType": "D"}' % n)
     check_identity(ok(r), str(n), "D", new_user=True)
-    cust = new_customer(env.db, env.pa)
+    cust = insert_customer(env.db, env.pa)
     r = env.a.post(EXTID_CUSTOMER, raw='{"externalId": %d, "credentialType": "D", "customerNumber": %d}' % (n, cust))
     check_identity(ok(r), str(n), "D", new_user=False)
 
 
 def test_customer_number_as_digit_string(env):
     ext = new_ext()
-    cust = new_customer(env.db, env.pa)
+    cust = insert_customer(env.db, env.pa)
     doc = ok(env.a.post(EXTID_CUSTOMER, {"externalId": ext, "credentialType": "D", "customerNumber": str(cust)}))
     check_identity(doc, ext, "D", new_user=True, active=False)
     again = ok(env.a.post(EXTID_CUSTOMER, {"externalId": ext, "credentialType": "D",
@@ -559,7 +550,7 @@ def test_xml_request_gets_xml_reply(env):
     assert UNIQUE_ID_RE.match(f["uniqueId"]) and f["extidCode"].count(".") == 2
 
     # #128 in XML, customerNumber as element text; the repeated call shows the link.
-    cust = new_customer(env.db, env.pa)
+    cust = insert_customer(env.db, env.pa)
     body = ("<order><externalId> %s </externalId><credentialType>D</credentialType>"
             "<customerNumber>%d</customerNumber></order>" % (ext, cust))
     for expect_link in (False, True):
@@ -597,7 +588,7 @@ def test_json_request_with_accept_xml(env):
 
 def test_register_customer_then_external_id_pending_then_active(env):
     ext = new_ext()
-    cust = new_customer(env.db, env.pa)
+    cust = insert_customer(env.db, env.pa)
     first = check_identity(ok(env.a.bind(ext, cust, "D")), ext, "D", new_user=True, active=False)
     uid = first["uniqueId"]
     # Repeated #128: nothing changes, the link is shown, the user stays PENDING.
@@ -622,7 +613,7 @@ def test_register_customer_then_external_id_pending_then_active(env):
 def test_link_an_existing_active_user(env):
     ext = new_ext()
     uid = ok(env.a.extid(ext, "X"))["uniqueId"]
-    cust = new_customer(env.db, env.pa)
+    cust = insert_customer(env.db, env.pa)
     # The first link answers without customerNumber; the user stays ACTIVE.
     check_identity(ok(env.a2.bind(ext, cust, "X")), ext, "X", unique_id=uid, new_user=False, active=True)
     check_identity(ok(env.a.extid(ext, "X")), ext, "X", unique_id=uid, new_user=False, active=True, customer=cust)
@@ -633,8 +624,8 @@ def test_link_an_existing_active_user(env):
 
 def test_customer_number_is_shown_only_for_the_callers_partner(env):
     ext = new_ext()
-    ca = new_customer(env.db, env.pa)
-    cb = new_customer(env.db, env.pb)
+    ca = insert_customer(env.db, env.pa)
+    cb = insert_customer(env.db, env.pb)
     uid = ok(env.a.bind(ext, ca, "D"))["uniqueId"]
     # Partner B sees the same (installation-wide) D user, but not partner A's customer.
     check_identity(ok(env.b.extid(ext, "D")), ext, "D", unique_id=uid, new_user=False, active=True)
@@ -651,8 +642,8 @@ def test_customer_number_is_shown_only_for_the_callers_partner(env):
 
 def test_user_linked_to_another_customer_is_a_conflict(env):
     ext = new_ext()
-    c1 = new_customer(env.db, env.pa)
-    c2 = new_customer(env.db, env.pa)
+    c1 = insert_customer(env.db, env.pa)
+    c2 = insert_customer(env.db, env.pa)
     uid = ok(env.a.bind(ext, c1, "D"))["uniqueId"]
     assert_api_error(env.a.bind(ext, c2, "D"), "IllegalStateException")
     assert link_events(env.db, c2) == []
@@ -664,7 +655,7 @@ def test_user_linked_to_another_customer_is_a_conflict(env):
 
 
 def test_customer_linked_to_another_user_is_a_conflict_and_creates_nothing(env):
-    c1 = new_customer(env.db, env.pa)
+    c1 = insert_customer(env.db, env.pa)
     ok(env.a.bind(new_ext(), c1, "D"))
     ext2 = new_ext()
     before = db_query(env.db, "SELECT count(*) FROM outbox")[0][0]
@@ -680,7 +671,7 @@ def test_customer_linked_to_another_user_is_a_conflict_and_creates_nothing(env):
 def test_existing_user_and_customer_linked_elsewhere_both_ways(env):
     """Two linked pairs (u1, c1) and (u2, c2): binding u1 to c2 conflicts on both sides."""
     e1, e2 = new_ext(), new_ext()
-    c1, c2 = new_customer(env.db, env.pa), new_customer(env.db, env.pa)
+    c1, c2 = insert_customer(env.db, env.pa), insert_customer(env.db, env.pa)
     u1 = ok(env.a.bind(e1, c1, "D"))["uniqueId"]
     u2 = ok(env.a.bind(e2, c2, "D"))["uniqueId"]
     assert_api_error(env.a.bind(e1, c2, "D"), "IllegalStateException")
@@ -691,7 +682,7 @@ def test_existing_user_and_customer_linked_elsewhere_both_ways(env):
 
 @pytest.mark.parametrize("which", ["other-partner", "unknown"])
 def test_customer_of_another_partner_or_unknown_is_not_found(env, which):
-    cust = new_customer(env.db, env.pb) if which == "other-partner" else next(_customer_numbers)
+    cust = insert_customer(env.db, env.pb) if which == "other-partner" else next(_customer_numbers)
     ext = new_ext()
     assert_api_error(env.a.bind(ext, cust, "D"), "NotFoundException")
     assert link_events(env.db, cust) == []
@@ -703,7 +694,7 @@ def test_customer_of_another_partner_or_unknown_is_not_found(env, which):
 
 def test_other_partners_customer_is_not_found_even_if_linked(env):
     """The message must not reveal that the customer exists (README §5.1)."""
-    cb = new_customer(env.db, env.pb)
+    cb = insert_customer(env.db, env.pb)
     ok(env.b.bind(new_ext(), cb, "D"))
     r_linked = env.a.bind(new_ext(), cb, "D")
     r_unknown = env.a.bind(new_ext(), next(_customer_numbers), "D")
@@ -719,7 +710,7 @@ def test_other_partners_customer_is_not_found_even_if_linked(env):
 @pytest.mark.parametrize("path", [EXTID, EXTID_CUSTOMER])
 def test_credential_type_not_allowed_for_the_client(env, path):
     ext = new_ext()
-    cust = new_customer(env.db, env.pa)
+    cust = insert_customer(env.db, env.pa)
     body = {"externalId": ext, "credentialType": "D", "customerNumber": cust}
     assert_api_error(env.none.post(path, body), "AccessDeniedException")
     assert_api_error(env.d_only.post(path, dict(body, credentialType="X")), "AccessDeniedException")
@@ -741,7 +732,7 @@ def test_same_x_id_from_two_partners_gives_two_users(env):
     check_identity(ok(env.a2.extid(ext, "X")), ext, "X", unique_id=da["uniqueId"], new_user=False)
     check_identity(ok(env.b.extid(ext, "X")), ext, "X", unique_id=db_["uniqueId"], new_user=False)
     # #128 too: each partner binds its own user.
-    ca, cb = new_customer(env.db, env.pa), new_customer(env.db, env.pb)
+    ca, cb = insert_customer(env.db, env.pa), insert_customer(env.db, env.pb)
     assert ok(env.a.bind(ext, ca, "X"))["uniqueId"] == da["uniqueId"]
     assert ok(env.b.bind(ext, cb, "X"))["uniqueId"] == db_["uniqueId"]
     assert len(outbox(env.db, "USER_CREATED", da["uniqueId"])) == 1
@@ -750,7 +741,7 @@ def test_same_x_id_from_two_partners_gives_two_users(env):
 
 def test_x_id_created_pending_by_one_partner_is_new_for_another(env):
     ext = new_ext()
-    ca = new_customer(env.db, env.pa)
+    ca = insert_customer(env.db, env.pa)
     da = ok(env.a.bind(ext, ca, "X"))
     db_ = ok(env.b.extid(ext, "X"))
     assert db_["newUser"] is True and db_["uniqueId"] != da["uniqueId"]
@@ -846,21 +837,21 @@ def test_every_exchange_issues_new_tokens(env):
 def test_code_from_register_customer_works_for_an_active_user(env):
     ext = new_ext()
     ok(env.a.extid(ext, "Z"))
-    code = ok(env.a.bind(ext, new_customer(env.db, env.pa), "Z"))["extidCode"]
+    code = ok(env.a.bind(ext, insert_customer(env.db, env.pa), "Z"))["extidCode"]
     tok = assert_user_token_response(env.a.exchange(code))
     assert_user_token_works(env.server, tok["access_token"])
 
 
 def test_code_of_a_pending_user_is_invalid_grant(env):
     ext = new_ext()
-    code = ok(env.a.bind(ext, new_customer(env.db, env.pa), "D"))["extidCode"]
+    code = ok(env.a.bind(ext, insert_customer(env.db, env.pa), "D"))["extidCode"]
     assert_invalid_grant(env.a.exchange(code))
 
 
 def test_code_of_pending_user_works_after_activation(env):
     """Rule 5: the state is checked at exchange time."""
     ext = new_ext()
-    code = ok(env.a.bind(ext, new_customer(env.db, env.pa), "D"))["extidCode"]
+    code = ok(env.a.bind(ext, insert_customer(env.db, env.pa), "D"))["extidCode"]
     ok(env.a2.extid(ext, "D"))  # activated by another client of the partner
     tok = assert_user_token_response(env.a.exchange(code))
     assert_user_token_works(env.server, tok["access_token"])
@@ -968,7 +959,7 @@ def test_concurrent_register_customer_same_pair_links_once(server_factory):
     c = Client(srv, partner)
     for _ in range(3):
         ext = new_ext()
-        cust = new_customer(srv.db, partner)
+        cust = insert_customer(srv.db, partner)
         uid, docs = check_one_user(srv.db, c, ext, race_registrations([srv], c, ext, n=20, path=EXTID_CUSTOMER,
                                                                          customer=cust))
         assert sum("customerNumber" not in d for d in docs) == 1, docs  # the others: like a repeated call
@@ -981,7 +972,7 @@ def test_concurrent_register_customer_one_customer_many_users(server_factory):
     srv = server_factory("--auth-fail-rate", "0", workers=8)
     partner = "race-" + uuid.uuid4().hex[:6]
     c = Client(srv, partner)
-    cust = new_customer(srv.db, partner)
+    cust = insert_customer(srv.db, partner)
     exts = [new_ext() for _ in range(20)]
 
     def one(i):
@@ -1005,7 +996,7 @@ def test_concurrent_mixed_register_and_register_customer(server_factory):
     partner = "race-" + uuid.uuid4().hex[:6]
     c = Client(srv, partner)
     ext = new_ext()
-    cust = new_customer(srv.db, partner)
+    cust = insert_customer(srv.db, partner)
 
     def one(i):
         r = c.extid(ext, "D") if i % 2 else c.bind(ext, cust, "D")

@@ -50,14 +50,14 @@ def test_code_flow_with_pkce_and_approval_ends_in_a_user_mode_api_call(tab, serv
     assert token["token_type"] == "bearer" and token["scope"] == "read" and token["refresh_token"]
     assert r.headers["Cache-Control"] == "no-store"
 
-    # The user-mode API call. LEAD: main has no user-mode endpoint yet (no /capi/v1/user/profile),
-    # so this only shows the token is accepted in user mode: past the bearer check (not 401) and
-    # the mode check (not 403) to the router's 404. When a user-mode endpoint lands (e.g. the
-    # customer's own profile), call it here and check the reply names this reader.
-    user_call = requests.get(server.url("/capi/v1/customer/profile"), timeout=10,
+    # The user-mode API call: the user's own profile (customer.md §9.1) names this reader.
+    user_call = requests.get(server.url("/capi/v1/user/profile"), timeout=10,
                              headers={"Authorization": "Bearer " + token["access_token"]})
-    assert user_call.status_code not in (401, 403), (user_call.status_code, user_call.text)
-    assert user_call.status_code == 404, user_call.text
+    assert user_call.status_code == 200, (user_call.status_code, user_call.text)
+    profile = user_call.json()
+    assert profile["loginCredential"] == {"credential": reader, "credentialType": "email",
+                                          "verificationLevel": "verificationCode"}
+    assert profile["emails"] == [reader]
     client_call = requests.get(server.url("/capi/v1/client/extid"), timeout=10,
                                headers={"Authorization": "Bearer " + token["access_token"]})
     assert client_call.status_code == 403  # and it is a user-mode token, not a client one
