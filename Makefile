@@ -11,6 +11,9 @@ BIN        ?= $(BUILD)
 # The browser suite's databases (the ASan pass uses one: see test) and its screenshots.
 BROWSER_DBS ?= sqlite postgresql
 SCREENSHOTS ?= $(CURDIR)/$(BUILD)/screenshots
+# API test processes (pytest-xdist); every test starts its own servers on free ports and
+# databases, so the tests run side by side; 0 runs them all in pytest's own process.
+TEST_JOBS  ?= 3
 
 export ASAN_OPTIONS  ?= detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS ?= halt_on_error=1:print_stacktrace=1
@@ -58,9 +61,9 @@ unit:
 	url=$$(scripts/pg-test.sh) && CONNECTD_TEST_PG_URL=$$url meson test -C $(BIN) --print-errorlogs
 
 api:
-	CONNECTD_BIN=$(CURDIR)/$(BIN)/connectd CONNECTD_TEST_DB=sqlite $(PY) -m pytest -q tests/api
+	CONNECTD_BIN=$(CURDIR)/$(BIN)/connectd CONNECTD_TEST_DB=sqlite $(PY) -m pytest -q -n $(TEST_JOBS) tests/api
 	url=$$(scripts/pg-test.sh) && CONNECTD_BIN=$(CURDIR)/$(BIN)/connectd CONNECTD_TEST_DB=postgresql \
-	  CONNECTD_TEST_PG_URL=$$url $(PY) -m pytest -q tests/api
+	  CONNECTD_TEST_PG_URL=$$url $(PY) -m pytest -q -n $(TEST_JOBS) tests/api
 
 browser:
 	@url=$$(scripts/pg-test.sh) && for db in $(BROWSER_DBS); do \

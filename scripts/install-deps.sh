@@ -15,7 +15,7 @@ run_pkgs=(meson ninja-build pkg-config gcc libh2o-evloop-dev libjansson-dev libx
           libsqlite3-dev libpq-dev libssl-dev libjwt-dev libargon2-dev libcurl4-openssl-dev tzdata)
 case "$set_name" in
     run)   pkgs=("${run_pkgs[@]}") ;;
-    test)  pkgs=("${run_pkgs[@]}" libcriterion-dev python3-pytest python3-requests python3-yaml
+    test)  pkgs=("${run_pkgs[@]}" libcriterion-dev python3-pytest python3-pytest-xdist python3-requests python3-yaml
                  postgresql postgresql-client clang libclang-rt-14-dev
                  chromium chromium-driver python3-selenium) ;;
     bench) pkgs=("${run_pkgs[@]}" wrk nginx-light) ;;
