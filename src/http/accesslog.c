@@ -40,22 +40,36 @@ void accesslog_close(struct accesslog *log)
     buf_free(&log->pending);
 }
 
-/* JSON string escaping for the few fields that come from the client (method, path). */
+/* JSON string escaping for the few fields that come from the client (method, path): runs of
+ * plain bytes are copied whole. */
 static void put_json_string(struct buf *b, const char *s, size_t len)
 {
+    static const char HEX[] = "0123456789abcdef";
     buf_putc(b, '"');
+    size_t run = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != 0x7f && c != '"' && c != '\\')
+            continue;
+        buf_append(b, s + run, i - run);
+        run = i + 1;
         if (c == '"' || c == '\\') {
-            buf_putc(b, '\\');
-            buf_putc(b, (char)c);
-        } else if (c < 0x20 || c == 0x7f) {
-            buf_printf(b, "\\u%04x", c);
+            char esc[2] = {'\\', (char)c};
+            buf_append(b, esc, 2);
         } else {
-            buf_putc(b, (char)c);
+            char esc[6] = {'\\', 'u', '0', '0', HEX[c >> 4], HEX[c & 15]};
+            buf_append(b, esc, 6);
         }
     }
+    buf_append(b, s + run, len - run);
     buf_putc(b, '"');
+}
+
+/* n as exactly three digits (n < 1000). */
+static void put_three_digits(struct buf *b, unsigned n)
+{
+    char d[3] = {(char)('0' + n / 100), (char)('0' + n / 10 % 10), (char)('0' + n % 10)};
+    buf_append(b, d, 3);
 }
 
 static void put_time(struct accesslog *log, struct buf *b)
@@ -69,9 +83,23 @@ static void put_time(struct accesslog *log, struct buf *b)
         strftime(log->cached_time, sizeof log->cached_time, "%Y-%m-%dT%H:%M:%S", &tm);
         log->cached_second = tv.tv_sec;
     }
-    buf_printf(b, "\"%s.%03dZ\"", log->cached_time, (int)(tv.tv_usec / 1000));
+    buf_putc(b, '"');
+    buf_puts(b, log->cached_time);
+    buf_putc(b, '.');
+    put_three_digits(b, (unsigned)(tv.tv_usec / 1000));
+    buf_puts(b, "Z\"");
 }
 
+/* Milliseconds with three decimals, from seconds (what "%.3f" of seconds * 1000 prints). */
+static void put_duration_ms(struct buf *b, double seconds)
+{
+    long long us = seconds > 0 ? (long long)(seconds * 1e6 + 0.5) : 0;
+    buf_put_int(b, us / 1000);
+    buf_putc(b, '.');
+    put_three_digits(b, (unsigned)(us % 1000));
+}
+
+/* One line per request, written without printf: the log is on the path of every request. */
 void accesslog_add(struct accesslog *log, enum http_method method, const char *method_text, size_t method_len,
                    const char *route, const char *path, size_t path_len, int status, double seconds,
                    const char *client_id, size_t worker)
@@ -82,10 +110,13 @@ void accesslog_add(struct accesslog *log, enum http_method method, const char *m
     buf_puts(b, "{\"time\":");
     put_time(log, b);
     buf_puts(b, ",\"method\":");
-    if (method == HTTP_OTHER)
+    if (method == HTTP_OTHER) {
         put_json_string(b, method_text, method_len);
-    else
-        buf_printf(b, "\"%s\"", http_method_name(method));
+    } else {
+        buf_putc(b, '"');
+        buf_puts(b, http_method_name(method));
+        buf_putc(b, '"');
+    }
     buf_puts(b, ",\"route\":");
     if (route)
         put_json_string(b, route, strlen(route));
@@ -93,12 +124,18 @@ void accesslog_add(struct accesslog *log, enum http_method method, const char *m
         buf_puts(b, "null");
     buf_puts(b, ",\"path\":");
     put_json_string(b, path, path_len);
-    buf_printf(b, ",\"status\":%d,\"duration_ms\":%.3f,\"client\":", status, seconds * 1000.0);
+    buf_puts(b, ",\"status\":");
+    buf_put_int(b, status);
+    buf_puts(b, ",\"duration_ms\":");
+    put_duration_ms(b, seconds);
+    buf_puts(b, ",\"client\":");
     if (client_id)
         put_json_string(b, client_id, strlen(client_id));
     else
         buf_puts(b, "null");
-    buf_printf(b, ",\"worker\":%zu}\n", worker);
+    buf_puts(b, ",\"worker\":");
+    buf_put_int(b, (long long)worker);
+    buf_puts(b, "}\n");
     if (b->len >= FLUSH_AT)
         accesslog_flush(log);
 }

@@ -9,6 +9,7 @@
 #include <openssl/sha.h>
 
 #include "oauth/extid_code.h"
+#include "util/crypto.h"
 #include "util/utf8.h"
 
 /* client_credentials: a client-mode token, reused while it has a minute left (rule 3). */
@@ -129,7 +130,7 @@ static bool pkce_matches(const char *verifier, const struct auth_code_rec *rec)
     static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     unsigned char d[SHA256_DIGEST_LENGTH + 1] = {0};
     char enc[44];
-    SHA256((const unsigned char *)verifier, n, d);
+    sha256(verifier, n, d);
     size_t o = 0;
     for (size_t i = 0; i < SHA256_DIGEST_LENGTH; i += 3) { /* 32 bytes: 43 characters */
         unsigned v = (unsigned)d[i] << 16 | (unsigned)d[i + 1] << 8 | (i + 2 < SHA256_DIGEST_LENGTH ? d[i + 2] : 0);

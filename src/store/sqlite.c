@@ -3,6 +3,7 @@
  * $N placeholders become ?N at prepare time, so one SQL text serves both engines. db_query
  * steps the first row itself (errors surface there, as on PostgreSQL); later rows step lazily. */
 #include <ctype.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -399,8 +400,23 @@ static bool configure(sqlite3 *h, const char *path, char *err, size_t errlen)
     return true;
 }
 
+/* Process-wide settings, made once before the first connection. Every connection belongs to
+ * one thread at a time (a worker, the dispatcher, the messenger, the jobs), so SQLite's
+ * multi-thread mode is enough and its per-connection mutexes are pure cost; and the
+ * memory-use statistics, which no one reads, would take one global mutex on every allocation,
+ * which the workers then contend for. */
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
+static void configure_library(void)
+{
+    if (sqlite3_config(SQLITE_CONFIG_MULTITHREAD) != SQLITE_OK || sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+        log_warn("sqlite: library already initialised; keeping its default threading mode");
+    sqlite3_initialize();
+}
+
 struct db *db_sqlite_open(const char *path, char *err, size_t errlen)
 {
+    pthread_once(&sqlite_once, configure_library);
     if (path == NULL || *path == '\0') {
         snprintf(err, errlen, "sqlite: empty path");
         return NULL;

@@ -1,6 +1,7 @@
 /* crypto.c — random values, client-secret hashing and constant-time comparison (crypto.h).
- * Everything random comes from OpenSSL's CSPRNG (RAND_bytes); nothing here keeps state, so
- * every function is safe to call from any worker thread. The stored secret format is
+ * Everything random comes from OpenSSL's CSPRNG (RAND_bytes); the only state kept is the SHA-256
+ * implementation and one digest context per thread, so every function is safe to call from any
+ * worker thread. The stored secret format is
  * "hs256$<32 hex salt>$<64 hex HMAC-SHA256(key = salt bytes, data = secret)>". */
 #include "util/crypto.h"
 #include "util/hex.h"
@@ -11,6 +12,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <string.h>
 
 #define SALT_BYTES 16
@@ -162,9 +164,50 @@ bool ct_equal(const void *a, size_t alen, const void *b, size_t blen)
     return alen == 0 || CRYPTO_memcmp(a, b, alen) == 0;
 }
 
+/* SHA256() looks the algorithm up in OpenSSL 3's provider tables and allocates a context on
+ * every call, which cost more than the digest itself on the bearer path (every /capi request
+ * hashes its token): the implementation is fetched once per process and each thread keeps one
+ * context, freed when the thread ends. */
+static EVP_MD *sha256_md;
+static pthread_key_t sha256_ctx_key;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void free_ctx(void *ctx)
+{
+    EVP_MD_CTX_free(ctx);
+}
+
+static void fetch_sha256(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (pthread_key_create(&sha256_ctx_key, free_ctx) != 0) {
+        EVP_MD_free(sha256_md);
+        sha256_md = NULL;
+    }
+}
+
+static EVP_MD_CTX *thread_ctx(void)
+{
+    EVP_MD_CTX *ctx = pthread_getspecific(sha256_ctx_key);
+    if (ctx == NULL && (ctx = EVP_MD_CTX_new()) != NULL && pthread_setspecific(sha256_ctx_key, ctx) != 0) {
+        EVP_MD_CTX_free(ctx);
+        ctx = NULL;
+    }
+    return ctx;
+}
+
+void sha256(const void *data, size_t n, unsigned char out[32])
+{
+    pthread_once(&sha256_once, fetch_sha256);
+    EVP_MD_CTX *ctx = sha256_md ? thread_ctx() : NULL;
+    if (ctx == NULL || !EVP_DigestInit_ex2(ctx, sha256_md, NULL) || !EVP_DigestUpdate(ctx, data, n) ||
+        !EVP_DigestFinal_ex(ctx, out, NULL))
+        SHA256(data, n, out); /* out of memory: the slow path still answers */
+}
+
 void sha256_hex(const void *data, size_t n, char out[65])
 {
     unsigned char md[32];
-    SHA256(data, n, md);
+    sha256(data, n, md);
     hex_encode(md, sizeof md, out);
 }

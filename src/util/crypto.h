@@ -29,6 +29,9 @@ bool ct_equal(const void *a, size_t alen, const void *b, size_t blen);
 
 void hex_encode(const unsigned char *in, size_t n, char *out); /* 2n chars + NUL */
 
+/* SHA-256 of data (32 bytes). */
+void sha256(const void *data, size_t n, unsigned char out[32]);
+
 /* SHA-256 of data as 64 lowercase hex characters + NUL (how tokens are stored and looked up). */
 void sha256_hex(const void *data, size_t n, char out[65]);
 

@@ -155,3 +155,42 @@ Test(json, real_that_would_render_above_dbl_max_is_refused)
     cr_assert_not_null(v);
     json_decref(v);
 }
+
+/* The writer must print what jansson's dumper prints with the flags replies used before it. */
+static void renders_like_jansson(json_t *v)
+{
+    char *want = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+    char *got = render(v);
+    cr_assert_not_null(want);
+    cr_assert_str_eq(got, want);
+    free(got);
+    free(want);
+}
+
+Test(json, render_matches_jansson_byte_for_byte)
+{
+    const char *texts[] = {
+        "{\"b\":1,\"a\":[true,false,null],\"c\":{\"y\":\"\\u0001\\u001f\\b\\f\\n\\r\\t\\\"\\\\/\",\"x\":[]}}",
+        "[0,-1,9223372036854775807,-9223372036854775808,{}]",
+        "[1.0,-0.5,84.54,1e20,1.5e300,1e-5,1.25e-300,123456789012345.6,0.1,-2.5e-7,3.0e15,1e15]",
+        "{\"\\u00e6\\u00f8\\u00e5\":\"Æøå 日本 \\ud83d\\ude00\",\"\\u007f\":\"\\u007f\"}",
+        "\"just a string\"",
+        "12",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        json_error_t err;
+        json_t *v = json_loads(texts[i], JSON_DECODE_ANY, &err);
+        cr_assert_not_null(v, "%s: %s", texts[i], err.text);
+        renders_like_jansson(v);
+    }
+    /* Keys in insertion order, including after a delete and a re-insert. */
+    json_t *o = json_object();
+    for (int i = 0; i < 40; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "k%d", (i * 17) % 40);
+        json_object_set_new(o, key, json_integer(i));
+    }
+    json_object_del(o, "k17");
+    json_object_set_new(o, "k17", json_real(0.25));
+    renders_like_jansson(o);
+}
