@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 struct buf {
     char *data; /* always NUL-terminated once anything was appended */
@@ -14,8 +15,6 @@ struct buf {
 };
 
 #define BUF_INIT {NULL, 0, 0}
-
-#include <string.h>
 
 /* The appenders are inline: the renderers call them once per token, and the common case is a
  * bounds check and a copy. buf_grow is the rare path. */
