@@ -279,6 +279,7 @@ static void drain(struct worker *w)
     while (connections_open(w) && seconds_since(&t0) < S.cfg->shutdown_timeout_s) {
         close_connections(w, false);
         h2o_evloop_run(w->ctx.loop, 20);
+        db_reads_release(w->db);
         accesslog_flush(&w->log);
     }
     close_connections(w, true);
@@ -296,6 +297,7 @@ static void *worker_main(void *arg)
     h2o_socket_read_start(w->listener, on_accept);
     while (!atomic_load(&S.stopping)) {
         h2o_evloop_run(w->ctx.loop, 100); /* the timeout bounds how late we notice SIGTERM */
+        db_reads_release(w->db);
         accesslog_flush(&w->log);
     }
     drain(w);
@@ -335,6 +337,7 @@ static bool workers_open(const struct config *cfg, char *err, size_t errlen)
         w->db = db_open(cfg->db_url, err, errlen);
         if (w->db == NULL)
             return false;
+        db_share_reads(w->db);
         if (!accesslog_open(&w->log, cfg->access_log, err, errlen))
             return false;
     }

@@ -295,6 +295,18 @@ void db_rollback(struct db *db)
     db->outbox_appended = false;
 }
 
+void db_share_reads(struct db *db)
+{
+    if (db->drv->share_reads)
+        db->drv->share_reads(db);
+}
+
+void db_reads_release(struct db *db)
+{
+    if (db->drv->reads_release)
+        db->drv->reads_release(db);
+}
+
 bool db_in_tx(const struct db *db)
 {
     return db->in_tx;

@@ -137,6 +137,15 @@ int db_notify_drain(struct db *db);
  * durability: a forgotten "delivered" is delivered once more, which at-least-once allows. */
 enum db_status db_relax_durability(struct db *db);
 
+/* For a connection that serves many short reads in bursts (a request worker): its reads may
+ * share one read transaction (SQLite: one WAL read lock instead of one per statement). Each
+ * statement still sees every commit made, by any connection or process, before it started;
+ * writes and db_begin end the shared transaction first. The owner calls db_reads_release at
+ * every pause (a worker: each turn of its event loop), so a checkpoint never waits for it
+ * long. Both do nothing on PostgreSQL, whose reads have no such cost. */
+void db_share_reads(struct db *db);
+void db_reads_release(struct db *db);
+
 /* Cheap liveness check (SELECT 1). */
 bool db_ping(struct db *db);
 

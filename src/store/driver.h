@@ -23,6 +23,8 @@ struct db_driver {
     enum db_status (*commit)(struct db *db);
     void (*rollback)(struct db *db);
     bool (*tx_active)(struct db *db); /* the engine's view: a transaction is open */
+    void (*share_reads)(struct db *db); /* the two are NULL when reads have nothing to share */
+    void (*reads_release)(struct db *db);
     enum db_status (*listen)(struct db *db); /* the three are NULL when the engine has no notifications */
     int (*notify_fd)(struct db *db);
     int (*notify_drain)(struct db *db);

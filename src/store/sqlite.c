@@ -1,10 +1,12 @@
 /* sqlite.c — the SQLite driver behind db.h (driver.h says how db.c calls it).
  * A connection belongs to one thread (opened NOMUTEX) and caches prepared statements by slot;
  * $N placeholders become ?N at prepare time, so one SQL text serves both engines. db_query
- * steps the first row itself (errors surface there, as on PostgreSQL); later rows step lazily. */
+ * steps the first row itself (errors surface there, as on PostgreSQL); later rows step lazily.
+ * A worker's connection shares one read transaction between its reads (db_share_reads, below). */
 #include <ctype.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,12 @@ struct sq_db {
     sqlite3 *h;
     struct slot *slots;
     int nslots;
+    int open_rows; /* rows objects still holding a stepped statement */
+    /* db_share_reads: the WAL-index header in shared memory (NULL: sharing off), whether the
+     * shared read transaction is open, and the header as it was just before it began. */
+    const uint32_t *wal_hdr;
+    bool reading;
+    uint32_t seen[12];
 };
 
 struct sq_rows {
@@ -33,6 +41,7 @@ struct sq_rows {
     int slot;           /* cache slot to release, or -1 for a one-off statement to finalize */
     bool pending;       /* db_query stepped a row that db_next has not handed out yet */
     bool on_row;        /* positioned on a row: columns may be read */
+    int ncol;           /* the statement's column count */
     const char *sql;    /* for error messages */
 };
 
@@ -54,6 +63,15 @@ static enum db_status map_rc(int rc)
 static enum db_status sq_fail(struct sq_db *s, const char *sql, int rc)
 {
     return db_fail(&s->base, sql, map_rc(rc), sqlite3_errmsg(s->h));
+}
+
+/* sqlite3_exec callback: the first column of the first row, into a char[16]. */
+static int first_column(void *arg, int ncol, char **vals, char **names)
+{
+    (void)names;
+    if (ncol > 0 && vals[0])
+        snprintf(arg, 16, "%s", vals[0]);
+    return 0;
 }
 
 /* ---- preparing -------------------------------------------------------------------------- */
@@ -198,9 +216,11 @@ static struct db_rows *rows_new(struct sq_db *s, struct db_stmt *st, sqlite3_stm
     r->base.status = DB_OK;
     r->sql = st->sql;
     r->slot = slot;
+    r->ncol = sqlite3_column_count(stmt);
     if (rc == SQLITE_ROW) {
         r->stmt = stmt;
         r->pending = true;
+        s->open_rows++;
         if (slot >= 0)
             s->slots[slot].in_use = true;
     } else {
@@ -209,16 +229,22 @@ static struct db_rows *rows_new(struct sq_db *s, struct db_stmt *st, sqlite3_stm
     return &r->base;
 }
 
-static enum db_status sq_run(struct db *db, struct db_stmt *st, const struct db_param *params, int nparams,
-                             struct db_rows **rows, int64_t *changes)
+static enum db_status reads_join(struct sq_db *s);
+static enum db_status reads_end(struct sq_db *s);
+
+/* control: a transaction statement of this file, which the shared read transaction leaves be. */
+static enum db_status run(struct sq_db *s, struct db_stmt *st, const struct db_param *params, int nparams,
+                          struct db_rows **rows, int64_t *changes, bool control)
 {
-    struct sq_db *s = (struct sq_db *)db;
     sqlite3_stmt *stmt;
     int slot;
     enum db_status r = acquire(s, st, &stmt, &slot);
     if (r != DB_OK)
         return r;
-    r = bind_all(s, stmt, st->sql, params, nparams);
+    if (!control && s->wal_hdr && !s->base.in_tx)
+        r = sqlite3_stmt_readonly(stmt) ? reads_join(s) : reads_end(s);
+    if (r == DB_OK)
+        r = bind_all(s, stmt, st->sql, params, nparams);
     int rc = r == DB_OK ? sqlite3_step(stmt) : SQLITE_OK;
     while (r == DB_OK && rows == NULL && rc == SQLITE_ROW)
         rc = sqlite3_step(stmt);
@@ -238,9 +264,16 @@ static enum db_status sq_run(struct db *db, struct db_stmt *st, const struct db_
     return DB_OK;
 }
 
+static enum db_status sq_run(struct db *db, struct db_stmt *st, const struct db_param *params, int nparams,
+                             struct db_rows **rows, int64_t *changes)
+{
+    return run((struct sq_db *)db, st, params, nparams, rows, changes, false);
+}
+
 static enum db_status sq_exec_script(struct db *db, const char *sql)
 {
     struct sq_db *s = (struct sq_db *)db;
+    reads_end(s);
     char *msg = NULL;
     int rc = sqlite3_exec(s->h, sql, NULL, NULL, &msg);
     enum db_status r = DB_OK;
@@ -258,30 +291,116 @@ DB_STMT(st_rollback, "ROLLBACK");
 
 static enum db_status sq_begin(struct db *db)
 {
-    return sq_run(db, &st_begin, NULL, 0, NULL, NULL);
+    struct sq_db *s = (struct sq_db *)db;
+    enum db_status r = reads_end(s);
+    return r == DB_OK ? run(s, &st_begin, NULL, 0, NULL, NULL, true) : r;
 }
 
 static enum db_status sq_commit(struct db *db)
 {
-    return sq_run(db, &st_commit, NULL, 0, NULL, NULL);
+    return run((struct sq_db *)db, &st_commit, NULL, 0, NULL, NULL, true);
 }
 
 static void sq_rollback(struct db *db)
 {
-    sq_run(db, &st_rollback, NULL, 0, NULL, NULL);
+    run((struct sq_db *)db, &st_rollback, NULL, 0, NULL, NULL, true);
 }
 
+/* A shared read transaction is not one of db.c's: it is this file's to end. */
 static bool sq_tx_active(struct db *db)
 {
-    return !sqlite3_get_autocommit(((struct sq_db *)db)->h);
+    struct sq_db *s = (struct sq_db *)db;
+    return !sqlite3_get_autocommit(s->h) && !s->reading;
+}
+
+/* ---- shared reads (db.h: db_share_reads) -----------------------------------------------------
+ * Each read transaction of its own costs a WAL read lock and unlock: two fcntl calls, made
+ * under a mutex that every connection of the process takes, so the workers queue for it. A
+ * worker's connection instead keeps one read transaction open across its reads, as long as
+ * nothing has been committed since it began, and its owner ends it at every pause.
+ * "Nothing committed" is read from the WAL-index header, the first 48 bytes of the -shm file
+ * (SQLite's "WAL-index format"): every commit, by any connection of any process, rewrites it,
+ * its change counter and frame count at least. The header is copied just before the
+ * transaction begins, so a commit that slips in between only makes the copy look old, and the
+ * next read starts afresh: a read never misses a commit made before it started. Statements
+ * still open from earlier (rows being iterated) pin the connection's snapshot, in SQLite as
+ * before; a new shared transaction is only begun when there are none. */
+DB_STMT(st_read_begin, "BEGIN DEFERRED");
+DB_STMT(st_read_end, "COMMIT");
+
+enum { WAL_HDR_WORDS = 12 };
+
+static void wal_hdr_read(const struct sq_db *s, uint32_t out[WAL_HDR_WORDS])
+{
+    for (int i = 0; i < WAL_HDR_WORDS; i++)
+        out[i] = __atomic_load_n(&s->wal_hdr[i], __ATOMIC_ACQUIRE);
+}
+
+static enum db_status reads_end(struct sq_db *s)
+{
+    if (!s->reading)
+        return DB_OK;
+    s->reading = false;
+    if (sqlite3_get_autocommit(s->h)) /* SQLite already ended it (after an error) */
+        return DB_OK;
+    enum db_status r = run(s, &st_read_end, NULL, 0, NULL, NULL, true);
+    if (r != DB_OK)
+        run(s, &st_rollback, NULL, 0, NULL, NULL, true);
+    return r;
+}
+
+/* Before a read statement: keep the shared transaction if it is still the newest state,
+ * else begin a new one (or, while older statements pin the snapshot, read without one). */
+static enum db_status reads_join(struct sq_db *s)
+{
+    uint32_t now[WAL_HDR_WORDS];
+    wal_hdr_read(s, now);
+    if (s->reading && !sqlite3_get_autocommit(s->h) && memcmp(now, s->seen, sizeof now) == 0)
+        return DB_OK;
+    enum db_status r = reads_end(s);
+    if (r != DB_OK || s->open_rows > 0)
+        return r;
+    memcpy(s->seen, now, sizeof now);
+    r = run(s, &st_read_begin, NULL, 0, NULL, NULL, true);
+    s->reading = r == DB_OK;
+    return r;
+}
+
+/* The header is mapped by SQLite once the connection has read in WAL mode; xShmMap without
+ * extending hands back that same mapping, which stays put while the connection is open. */
+static void sq_share_reads(struct db *db)
+{
+    struct sq_db *s = (struct sq_db *)db;
+    sqlite3_file *f = NULL;
+    void volatile *p = NULL;
+    char mode[16] = "";
+    if (s->wal_hdr || sqlite3_exec(s->h, "PRAGMA journal_mode", first_column, mode, NULL) != SQLITE_OK ||
+        strcmp(mode, "wal") != 0)
+        return;
+    if (sqlite3_exec(s->h, "PRAGMA schema_version", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_file_control(s->h, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK || f == NULL ||
+        f->pMethods == NULL || f->pMethods->iVersion < 2 || f->pMethods->xShmMap == NULL ||
+        f->pMethods->xShmMap(f, 0, 32768, 0, &p) != SQLITE_OK || p == NULL) {
+        log_warn("sqlite: WAL index not mapped; reads keep a transaction each");
+        return;
+    }
+    s->wal_hdr = (const uint32_t *)(uintptr_t)p;
+}
+
+static void sq_reads_release(struct db *db)
+{
+    reads_end((struct sq_db *)db);
 }
 
 /* ---- rows ------------------------------------------------------------------------------- */
 
 static void rows_finish(struct sq_rows *r)
 {
-    if (r->stmt)
-        release((struct sq_db *)r->base.db, r->stmt, r->slot);
+    if (r->stmt) {
+        struct sq_db *s = (struct sq_db *)r->base.db;
+        s->open_rows--;
+        release(s, r->stmt, r->slot);
+    }
     r->stmt = NULL;
     r->on_row = false;
 }
@@ -310,7 +429,7 @@ static bool sq_next(struct db_rows *base)
 static sqlite3_stmt *at(const struct db_rows *base, int col)
 {
     const struct sq_rows *r = (const struct sq_rows *)base;
-    if (!r->on_row || col < 0 || col >= sqlite3_column_count(r->stmt))
+    if (!r->on_row || col < 0 || col >= r->ncol)
         return NULL;
     return r->stmt;
 }
@@ -358,19 +477,12 @@ static void sq_rows_free(struct db_rows *base)
 static void sq_close(struct db *db)
 {
     struct sq_db *s = (struct sq_db *)db;
+    reads_end(s);
     for (int i = 0; i < s->nslots; i++)
         sqlite3_finalize(s->slots[i].stmt);
     free(s->slots);
     sqlite3_close_v2(s->h); /* _v2: defers if a caller still holds a rows object */
     free(s);
-}
-
-static int first_column(void *arg, int ncol, char **vals, char **names)
-{
-    (void)names;
-    if (ncol > 0 && vals[0])
-        snprintf(arg, 16, "%s", vals[0]);
-    return 0;
 }
 
 /* Reads of pages missing from the connection's page cache come from a memory map of the file
@@ -447,6 +559,8 @@ static const struct db_driver sqlite_driver = {
     .commit = sq_commit,
     .rollback = sq_rollback,
     .tx_active = sq_tx_active,
+    .share_reads = sq_share_reads,
+    .reads_release = sq_reads_release,
     .next = sq_next,
     .is_null = sq_is_null,
     .get_int = sq_int,
