@@ -7,7 +7,9 @@
 
 json_t *address_json(const struct address *a)
 {
-    json_t *v = json_pack("{s:I, s:s}", "id", (json_int_t)a->id, "addressType", ADDRESS_KIND_NAMES[a->kind]);
+    json_t *v = json_object();
+    json_object_set_new_nocheck(v, "id", json_integer(a->id));
+    json_object_set_new_nocheck(v, "addressType", json_string_nocheck(ADDRESS_KIND_NAMES[a->kind]));
     record_render(v, ADDRESS_FIELDS, ADDRESS_FIELD_COUNT, a);
     if (a->kind != ADDRESS_HOME && a->start_time.set) {
         json_t *period = json_pack("{s:o}", "startTime", json_instant(a->start_time.v));
@@ -58,7 +60,8 @@ static const char *const SEARCH_CONTACT_FIELDS[] = {"emails", "phoneNumbers", NU
 
 json_t *customer_json(const struct customer *c, bool search_view)
 {
-    json_t *v = json_pack("{s:I}", "customerNumber", (json_int_t)c->number);
+    json_t *v = json_object();
+    json_object_set_new_nocheck(v, "customerNumber", json_integer(c->number));
     if (c->unique_user_id)
         json_object_set_new(v, "uniqueUserId", json_string(c->unique_user_id));
     if (search_view) {

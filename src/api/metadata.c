@@ -104,7 +104,7 @@ static char *metadata_text_or_reply(struct request *req)
 /* GET /capi/v1/customer/metadata (#119), GET /capi/v1/client/metadata/{uniqueId} (#122) */
 static void metadata_read(struct request *req)
 {
-    const char *user, *text = NULL;
+    const char *user = NULL, *text = NULL;
     bool found = false;
     if (!metadata_user_or_reply(req, &user))
         return;
@@ -119,7 +119,7 @@ static void metadata_read(struct request *req)
 /* POST /capi/v1/customer/metadata (#120), POST /capi/v1/client/metadata/{uniqueId} (#123) */
 static void metadata_write(struct request *req)
 {
-    const char *user;
+    const char *user = NULL;
     if (!metadata_user_or_reply(req, &user))
         return;
     char *text = metadata_text_or_reply(req);
@@ -137,7 +137,7 @@ static void metadata_write(struct request *req)
 /* DELETE /capi/v1/customer/metadata (#121), DELETE /capi/v1/client/metadata/{uniqueId} (#124) */
 static void metadata_remove(struct request *req)
 {
-    const char *user, *old = NULL;
+    const char *user = NULL, *old = NULL;
     bool found = false;
     if (!metadata_user_or_reply(req, &user))
         return;

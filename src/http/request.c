@@ -98,9 +98,7 @@ bool request_path_or_reply(struct request *req, const struct field *fields, size
             json_decref(params);
             return reply_validation(req, "%.*s: must be UTF-8 text", (int)p->name_len, p->name);
         }
-        char name[64];
-        snprintf(name, sizeof name, "%.*s", (int)p->name_len, p->name);
-        json_object_set_new(params, name, v);
+        json_object_setn_new_nocheck(params, p->name, p->name_len, v); /* names come from the route table */
     }
     struct validate_error err;
     bool ok = validate_fields(params, false, fields, n, out, req->pool, &err);

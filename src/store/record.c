@@ -86,21 +86,21 @@ bool db_read_record(struct db *db, const struct db_rows *r, int col, const struc
     for (size_t i = 0; i < n; i++, col++) {
         const struct field *f = &fields[i];
         void *p = (char *)rec + f->offset;
-        bool null = db_is_null(r, col);
         switch (f->type) {
-        case FIELD_STRING:
+        case FIELD_STRING: /* NULL text is NULL */
             *(const char **)p = db_pool_text(r, col, pool);
             break;
         case FIELD_INT:
         case FIELD_MONEY:
         case FIELD_TIMESTAMP:
-            *(struct opt_int *)p = (struct opt_int){!null, null ? 0 : db_int(r, col)};
+            *(struct opt_int *)p = db_is_null(r, col) ? (struct opt_int){false, 0} : (struct opt_int){true, db_int(r, col)};
             break;
         case FIELD_NUMBER:
-            *(struct opt_num *)p = (struct opt_num){!null, null ? 0 : db_real(r, col)};
+            *(struct opt_num *)p = db_is_null(r, col) ? (struct opt_num){false, 0} : (struct opt_num){true, db_real(r, col)};
             break;
         case FIELD_BOOL:
-            *(struct opt_bool *)p = (struct opt_bool){!null, !null && db_int(r, col) != 0};
+            *(struct opt_bool *)p = db_is_null(r, col) ? (struct opt_bool){false, false}
+                                                       : (struct opt_bool){true, db_int(r, col) != 0};
             break;
         case FIELD_STRING_ARRAY:
             if (!db_read_array(r, col, p, pool)) {
