@@ -84,13 +84,52 @@ json_t *json_parse_body(const char *data, size_t len, int max_depth)
  * compares the two): jansson's own dumper hands every token to a callback and formats numbers
  * with printf, which made it a tenth of the cost of a customer read. */
 
+/* Bytes that need an escape: controls, '"' and '\\'. Text is scanned eight bytes at a time
+ * (a word has one when any of its bytes is below 0x20 or equal to one of the two), since
+ * almost every string has none. */
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+static bool word_needs_escape(uint64_t w)
+{
+    uint64_t quote = w ^ (ONES * '"'), backslash = w ^ (ONES * '\\');
+    uint64_t zero_or_low = ((w - ONES * 0x20) & ~w) | ((quote - ONES) & ~quote) | ((backslash - ONES) & ~backslash);
+    return (zero_or_low & HIGHS) != 0;
+}
+
+/* The length of s's run without escapes. The last word is padded with plain letters. */
+static size_t plain_prefix(const char *s, size_t len)
+{
+    size_t i = 0;
+    uint64_t w;
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&w, s + i, 8);
+        if (word_needs_escape(w))
+            goto find;
+    }
+    if (i == len)
+        return len;
+    w = ONES * 'a';
+    memcpy(&w, s + i, len - i);
+    if (!word_needs_escape(w))
+        return len;
+find:
+    while (i < len) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == '"' || c == '\\')
+            break;
+        i++;
+    }
+    return i;
+}
+
 static void put_string(struct buf *b, const char *s, size_t len)
 {
     static const char HEX[] = "0123456789ABCDEF";
     buf_reserve(b, len + 2);
     buf_putc(b, '"');
     size_t run = 0;
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = plain_prefix(s, len); i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;

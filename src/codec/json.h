@@ -27,4 +27,8 @@ json_t *json_money(int64_t cents);
 /* An instant as epoch milliseconds truncated to the second (spec README §8). */
 json_t *json_instant(int64_t ms);
 
+/* Installs connectd's allocator for jansson (json_alloc.c), before the threads start. Its
+ * blocks are malloc's own, so text from json_dumps is still freed with free. */
+void json_alloc_init(void);
+
 #endif

@@ -194,3 +194,28 @@ Test(json, render_matches_jansson_byte_for_byte)
     json_object_set_new(o, "k17", json_real(0.25));
     renders_like_jansson(o);
 }
+
+/* Strings are scanned eight bytes at a time: an escape at every position of strings around
+ * that width must still be found, and bytes >= 0x80 (UTF-8) and 0x7f left alone. */
+Test(json, render_finds_an_escape_at_every_position)
+{
+    const char specials[] = {'"', '\\', '\n', 0x01, 0x1f, 0x7f, ' ', '~'};
+    char s[41];
+    for (size_t len = 1; len <= 40; len++) {
+        for (size_t at = 0; at < len; at++) {
+            for (size_t k = 0; k < sizeof specials; k++) {
+                for (size_t i = 0; i < len; i++)
+                    s[i] = (char)('a' + i % 26);
+                s[at] = specials[k];
+                s[len] = '\0';
+                json_t *v = json_stringn(s, len);
+                cr_assert_not_null(v);
+                renders_like_jansson(v);
+                json_decref(v);
+            }
+        }
+    }
+    json_t *utf8 = json_string("Grubbegata \xc3\xa6\xc3\xb8\xc3\xa5 \xe2\x82\xac \"x\" Oslo \xc3\x85");
+    renders_like_jansson(utf8);
+    json_decref(utf8);
+}
