@@ -90,6 +90,11 @@ json_t *json_parse_body(const char *data, size_t len, int max_depth)
 #define ONES 0x0101010101010101ULL
 #define HIGHS 0x8080808080808080ULL
 
+static bool needs_escape(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
+}
+
 static bool word_needs_escape(uint64_t w)
 {
     uint64_t quote = w ^ (ONES * '"'), backslash = w ^ (ONES * '\\');
@@ -114,46 +119,45 @@ static size_t plain_prefix(const char *s, size_t len)
     if (!word_needs_escape(w))
         return len;
 find:
-    while (i < len) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == '"' || c == '\\')
-            break;
+    while (i < len && !needs_escape((unsigned char)s[i]))
         i++;
-    }
     return i;
+}
+
+static void put_escape(struct buf *b, unsigned char c)
+{
+    static const char HEX[] = "0123456789ABCDEF";
+    char esc[6] = {'\\', (char)c};
+    size_t n = 2;
+    switch (c) {
+    case '"':
+    case '\\': break;
+    case '\b': esc[1] = 'b'; break;
+    case '\f': esc[1] = 'f'; break;
+    case '\n': esc[1] = 'n'; break;
+    case '\r': esc[1] = 'r'; break;
+    case '\t': esc[1] = 't'; break;
+    default:
+        memcpy(esc + 1, "u00", 3);
+        esc[4] = HEX[c >> 4];
+        esc[5] = HEX[c & 15];
+        n = 6;
+    }
+    buf_append(b, esc, n);
 }
 
 static void put_string(struct buf *b, const char *s, size_t len)
 {
-    static const char HEX[] = "0123456789ABCDEF";
     buf_reserve(b, len + 2);
     buf_putc(b, '"');
-    size_t run = 0;
-    for (size_t i = plain_prefix(s, len); i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        buf_append(b, s + run, i - run);
-        run = i + 1;
-        char esc[6] = {'\\', (char)c};
-        size_t n = 2;
-        switch (c) {
-        case '"':
-        case '\\': break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        default:
-            memcpy(esc + 1, "u00", 3);
-            esc[4] = HEX[c >> 4];
-            esc[5] = HEX[c & 15];
-            n = 6;
-        }
-        buf_append(b, esc, n);
+    for (size_t i = 0;;) {
+        size_t run = plain_prefix(s + i, len - i);
+        buf_append(b, s + i, run);
+        i += run;
+        if (i == len)
+            break;
+        put_escape(b, (unsigned char)s[i++]);
     }
-    buf_append(b, s + run, len - run);
     buf_putc(b, '"');
 }
 

@@ -16,6 +16,7 @@
 #include "util/log.h"
 
 #define BUSY_TIMEOUT_MS 5000
+enum { WAL_HDR_WORDS = 12 }; /* the WAL-index header's 48 bytes (shared reads, below) */
 
 struct slot {
     sqlite3_stmt *stmt;
@@ -28,11 +29,12 @@ struct sq_db {
     struct slot *slots;
     int nslots;
     int open_rows; /* rows objects still holding a stepped statement */
+    bool wal;      /* the file is in WAL mode (configure) */
     /* db_share_reads: the WAL-index header in shared memory (NULL: sharing off), whether the
      * shared read transaction is open, and the header as it was just before it began. */
     const uint32_t *wal_hdr;
     bool reading;
-    uint32_t seen[12];
+    uint32_t seen[WAL_HDR_WORDS];
 };
 
 struct sq_rows {
@@ -63,15 +65,6 @@ static enum db_status map_rc(int rc)
 static enum db_status sq_fail(struct sq_db *s, const char *sql, int rc)
 {
     return db_fail(&s->base, sql, map_rc(rc), sqlite3_errmsg(s->h));
-}
-
-/* sqlite3_exec callback: the first column of the first row, into a char[16]. */
-static int first_column(void *arg, int ncol, char **vals, char **names)
-{
-    (void)names;
-    if (ncol > 0 && vals[0])
-        snprintf(arg, 16, "%s", vals[0]);
-    return 0;
 }
 
 /* ---- preparing -------------------------------------------------------------------------- */
@@ -328,8 +321,6 @@ static bool sq_tx_active(struct db *db)
 DB_STMT(st_read_begin, "BEGIN DEFERRED");
 DB_STMT(st_read_end, "COMMIT");
 
-enum { WAL_HDR_WORDS = 12 };
-
 static void wal_hdr_read(const struct sq_db *s, uint32_t out[WAL_HDR_WORDS])
 {
     for (int i = 0; i < WAL_HDR_WORDS; i++)
@@ -373,9 +364,7 @@ static void sq_share_reads(struct db *db)
     struct sq_db *s = (struct sq_db *)db;
     sqlite3_file *f = NULL;
     void volatile *p = NULL;
-    char mode[16] = "";
-    if (s->wal_hdr || sqlite3_exec(s->h, "PRAGMA journal_mode", first_column, mode, NULL) != SQLITE_OK ||
-        strcmp(mode, "wal") != 0)
+    if (s->wal_hdr || !s->wal)
         return;
     if (sqlite3_exec(s->h, "PRAGMA schema_version", NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_file_control(s->h, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK || f == NULL ||
@@ -485,6 +474,14 @@ static void sq_close(struct db *db)
     free(s);
 }
 
+static int first_column(void *arg, int ncol, char **vals, char **names)
+{
+    (void)names;
+    if (ncol > 0 && vals[0])
+        snprintf(arg, 16, "%s", vals[0]);
+    return 0;
+}
+
 /* Reads of pages missing from the connection's page cache come from a memory map of the file
  * (up to 2 GiB) instead of a pread each: on a database of a million customers that is most
  * pages, and the map makes a lookup there cost close to one in a small database (bench/). The
@@ -494,7 +491,8 @@ static void sq_close(struct db *db)
  * imported line) stay in memory rather than in temporary files. */
 #define SQLITE_TUNING "PRAGMA mmap_size=2147483648; PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY"
 
-static bool configure(sqlite3 *h, const char *path, char *err, size_t errlen)
+/* *wal: whether the file ended up in WAL mode (not so in memory, or where WAL is unavailable). */
+static bool configure(sqlite3 *h, const char *path, bool *wal, char *err, size_t errlen)
 {
     sqlite3_busy_timeout(h, BUSY_TIMEOUT_MS);
     char mode[16] = "";
@@ -507,7 +505,8 @@ static bool configure(sqlite3 *h, const char *path, char *err, size_t errlen)
         sqlite3_free(msg);
         return false;
     }
-    if (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0)
+    *wal = strcmp(mode, "wal") == 0;
+    if (!*wal && strcmp(mode, "memory") != 0)
         log_warn("sqlite: %s stays in journal mode %s (WAL unavailable)", path, mode);
     return true;
 }
@@ -540,13 +539,15 @@ struct db *db_sqlite_open(const char *path, char *err, size_t errlen)
         sqlite3_close(h);
         return NULL;
     }
-    if (!configure(h, path, err, errlen)) {
+    bool wal = false;
+    if (!configure(h, path, &wal, err, errlen)) {
         sqlite3_close(h);
         return NULL;
     }
     struct sq_db *s = xcalloc(1, sizeof *s);
     s->base.drv = &sqlite_driver;
     s->h = h;
+    s->wal = wal;
     return &s->base;
 }
 
